@@ -1,0 +1,1 @@
+//! `lcc-runtime`: bytecode VM, constraint ABI, agents. Empty until issue 7.

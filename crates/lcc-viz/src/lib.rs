@@ -1,0 +1,1 @@
+//! `lcc-viz`: interaction diagrams (DOT/SVG) from the typed IR. Empty until issue 5.
