@@ -23,3 +23,13 @@ pub fn atom_text(name: &str) -> String {
         out
     }
 }
+
+/// Formats a whole source file in the canonical layout. Refuses (returns the error
+/// diagnostics) when the source has syntax errors, because a tree with error nodes cannot be
+/// printed without losing text.
+// PLACEHOLDER: returns the source unchanged until the formatter lands (same session).
+pub fn format_source(source: &str) -> Result<String, Vec<crate::Diagnostic>> {
+    let (_model, diags) = crate::parse(source);
+    let errors: Vec<_> = diags.into_iter().filter(|d| d.is_error()).collect();
+    if errors.is_empty() { Ok(source.to_string()) } else { Err(errors) }
+}
