@@ -1,2 +1,34 @@
-//! `lcc-check`: salsa database, name resolution, the typed IR, lints and the model checker.
-//! Empty until the semantic checker lands (issue 3); nothing here pretends to work yet.
+//! `lcc-check`: the semantic checker. A salsa database with source files as inputs and tracked
+//! queries `parse -> check -> diagnostics`; resolution and lowering to the typed IR
+//! ([`ir`]), and the lints. The IR is the single input of every later stage: none of them
+//! re-parses or re-resolves.
+
+pub mod analysis;
+pub mod codes;
+pub mod db;
+pub mod ir;
+pub mod lower;
+
+pub use db::{check, diagnostics, parse, Database, SourceFile};
+
+use lcc_syntax::{ast, Diagnostic};
+
+/// Lowers a parsed file to the IR and runs every analysis. Pure: the database calls this, and
+/// so can tests that need no incrementality.
+pub fn check_ast(source: &str, ast: &ast::Model) -> (ir::Model, Vec<Diagnostic>) {
+    let lower::Lowered { mut model, mut diagnostics } = lower::lower(source, ast);
+    analysis::bindings(&mut model, source, &mut diagnostics);
+    analysis::messages(&mut model, &mut diagnostics);
+    analysis::ambiguous_precedence(ast, &mut diagnostics);
+    analysis::unreachable_alternatives(&model, &mut diagnostics);
+    (model, diagnostics)
+}
+
+/// Parses and checks one source: every diagnostic, in source order, and the IR.
+pub fn check_source(source: &str) -> (ir::Model, Vec<Diagnostic>) {
+    let (ast, mut diagnostics) = lcc_syntax::parse(source);
+    let (model, more) = check_ast(source, &ast);
+    diagnostics.extend(more);
+    diagnostics.sort_by(|a, b| (a.span.start, a.span.end, a.code.id).cmp(&(b.span.start, b.span.end, b.code.id)));
+    (model, diagnostics)
+}
