@@ -1,1 +1,297 @@
-fn main(){}
+//! Throughput of the front end on a large generated model.
+//!
+//! `cargo bench -p lcc-syntax --bench parse` first prints one-shot figures (best of a few
+//! runs) as `tokenize: N MB/s` and `parse: N MB/s`, then runs the criterion group with
+//! `Throughput::Bytes`. The model (about 10 MB) is generated deterministically in the style of
+//! the VM-migration models of `shared/corpus/seed`: role declarations, comments, sends and
+//! receives, guards with `and`/`or`/`not`, comparisons and arithmetic, nested terms, lists,
+//! strings and quoted atoms. Under `cargo test --benches` (no `--bench` flag) a small model is
+//! used so the check stays fast in debug builds.
+
+use criterion::{BatchSize, Criterion, Throughput};
+use lcc_syntax::{format, lexer, parse};
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+const BENCH_BYTES: usize = 10 * 1024 * 1024;
+const TEST_BYTES: usize = 64 * 1024;
+
+/// A small deterministic generator (SplitMix64), so every run parses the same text.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
+        let i = usize::try_from(self.below(options.len() as u64)).unwrap_or(0);
+        options.get(i).copied().unwrap_or("x")
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const MESSAGES: &[&str] =
+    &["readyToMigrate", "migration", "request", "offer", "accept", "reject", "status", "heartbeat"];
+const CONSTRAINTS: &[&str] =
+    &["getPeerState", "isOverLoaded", "canMigrate", "free_memory", "cpu_load", "known_host", "log"];
+const VARS: &[&str] = &["Need", "Capacity", "Status", "Load", "Mem", "Vm", "Host", "Rest", "N", "T"];
+const CMP: &[&str] = &[">", "<", ">=", "=<", "=", "\\=", "==", "=:="];
+const ARITH: &[&str] = &["+", "-", "*", "/", "mod"];
+const KINDS: &[&str] = &["initial", "necessary", "optional", "auxiliary"];
+
+fn term(rng: &mut Rng, out: &mut String, depth: u32) {
+    let choice = if depth >= 3 { rng.below(5) } else { rng.below(9) };
+    match choice {
+        0 | 1 => out.push_str(rng.pick(VARS)),
+        2 => {
+            let _ = write!(out, "{}", rng.below(100_000));
+        }
+        3 => {
+            let _ = write!(out, "h{}", rng.below(64));
+        }
+        4 => {
+            let _ = write!(out, "\"vm-{}\"", rng.below(1000));
+        }
+        5 => {
+            out.push('[');
+            let n = rng.below(4);
+            for i in 0..n {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                term(rng, out, depth + 1);
+            }
+            if n > 0 && rng.chance(30) {
+                out.push_str(" | ");
+                out.push_str(rng.pick(VARS));
+            }
+            out.push(']');
+        }
+        6 => {
+            let _ = write!(out, "'disk {}'", rng.below(16));
+        }
+        _ => {
+            out.push_str(rng.pick(&["vm", "host", "res", "pair", "cpu"]));
+            out.push('(');
+            let n = 1 + rng.below(3);
+            for i in 0..n {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                term(rng, out, depth + 1);
+            }
+            out.push(')');
+        }
+    }
+}
+
+fn message(rng: &mut Rng, out: &mut String) {
+    out.push_str(rng.pick(MESSAGES));
+    out.push('(');
+    let n = 1 + rng.below(3);
+    for i in 0..n {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        term(rng, out, 1);
+    }
+    out.push(')');
+}
+
+fn condition(rng: &mut Rng, out: &mut String, depth: u32) {
+    match if depth >= 2 { rng.below(3) } else { rng.below(6) } {
+        0 => {
+            out.push_str(rng.pick(CONSTRAINTS));
+            out.push('(');
+            out.push_str(rng.pick(VARS));
+            out.push_str(", ");
+            term(rng, out, 2);
+            out.push(')');
+        }
+        1 => {
+            let _ = write!(
+                out,
+                "{} {} {} {} {}",
+                rng.pick(VARS),
+                rng.pick(CMP),
+                rng.pick(VARS),
+                rng.pick(ARITH),
+                rng.below(512)
+            );
+        }
+        2 => {
+            let _ = write!(
+                out,
+                "{} is ({} + {}) * {}",
+                rng.pick(VARS),
+                rng.pick(VARS),
+                rng.below(64),
+                rng.pick(VARS)
+            );
+        }
+        3 => {
+            condition(rng, out, depth + 1);
+            out.push_str(" and ");
+            condition(rng, out, depth + 1);
+        }
+        4 => {
+            out.push_str("not ");
+            out.push_str(rng.pick(CONSTRAINTS));
+            out.push('(');
+            out.push_str(rng.pick(VARS));
+            out.push(')');
+        }
+        _ => {
+            out.push('(');
+            condition(rng, out, depth + 1);
+            out.push_str(" or ");
+            condition(rng, out, depth + 1);
+            out.push(')');
+        }
+    }
+}
+
+fn agent(rng: &mut Rng, out: &mut String, n: u64) {
+    let role = rng.pick(&["overloaded", "underloaded", "idle", "monitor"]);
+    let _ = write!(out, "a({role}_{n}, {})", rng.pick(&["PID1", "PID2", "ID3", "Peer"]));
+}
+
+fn event(rng: &mut Rng, out: &mut String, n: u64) {
+    match rng.below(10) {
+        0..=3 => {
+            message(rng, out);
+            out.push_str(" => ");
+            agent(rng, out, n);
+        }
+        4..=6 => {
+            message(rng, out);
+            out.push_str(" <= ");
+            agent(rng, out, n);
+        }
+        7 | 8 => out.push_str("null"),
+        _ => agent(rng, out, n),
+    }
+    if rng.chance(45) {
+        out.push_str(" <- ");
+        condition(rng, out, 0);
+    }
+}
+
+fn definition(rng: &mut Rng, out: &mut String, n: u64, depth: u32) {
+    let steps = 2 + rng.below(4);
+    for i in 0..steps {
+        if i > 0 {
+            out.push_str(" then\n  ");
+        }
+        if depth < 2 && rng.chance(15) {
+            out.push('(');
+            definition(rng, out, n, depth + 1);
+            out.push_str(if rng.chance(50) { "\n  ) or (\n  " } else { "\n  ) par (\n  " });
+            definition(rng, out, n, depth + 1);
+            out.push_str("\n  )");
+        } else {
+            event(rng, out, n);
+        }
+    }
+}
+
+/// A model of at least `bytes` bytes with no syntax errors.
+fn generate(bytes: usize) -> String {
+    let mut rng = Rng(0x1CC_2026);
+    let mut out = String::with_capacity(bytes + 4096);
+    let mut n = 0u64;
+    while out.len() < bytes {
+        n += 1;
+        match rng.below(4) {
+            0 => {
+                let _ = writeln!(out, "// clause family {n}: load balancing between hosts");
+            }
+            1 => {
+                let _ = writeln!(out, "/* \"Need\" is the amount of resources required by {n} */");
+            }
+            2 => {
+                let _ = writeln!(out, "% Prolog-style comment {n}");
+            }
+            _ => {}
+        }
+        if rng.chance(30) {
+            let _ = writeln!(out, "r(overloaded_{n}, {}, 1, {}).", rng.pick(KINDS), 1 + rng.below(8));
+        }
+        out.push_str("a(");
+        out.push_str(rng.pick(&["overloaded", "underloaded", "idle"]));
+        let _ = write!(out, "_{n}(");
+        out.push_str(rng.pick(VARS));
+        out.push_str("), PID1) ::\n  ");
+        definition(&mut rng, &mut out, n, 0);
+        out.push_str(if rng.chance(50) { ".\n\n" } else { "\n\n" });
+    }
+    out
+}
+
+fn mb_per_s(bytes: usize, elapsed: Duration) -> f64 {
+    bytes as f64 / 1_000_000.0 / elapsed.as_secs_f64().max(1e-9)
+}
+
+/// Best of `runs` one-shot timings, so the printed figure does not depend on criterion.
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let output = black_box(f());
+        best = best.min(start.elapsed());
+        drop(output); // freeing the result is not part of the figure (as in criterion below)
+    }
+    best
+}
+
+fn main() {
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    let source = generate(if bench_mode { BENCH_BYTES } else { TEST_BYTES });
+    let bytes = source.len();
+
+    let (model, diags) = parse(&source);
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    assert_eq!(errors, 0, "the generated model must parse cleanly: {:?}", diags.first());
+    println!(
+        "model: {:.2} MB, {} items, {} tokens, {} comments",
+        bytes as f64 / 1_000_000.0,
+        model.items.len(),
+        lexer::tokenize(&source).len(),
+        model.comments.len()
+    );
+
+    let runs = if bench_mode { 5 } else { 1 };
+    let tokenize_time = best_of(runs, || lexer::tokenize(black_box(&source)));
+    println!("tokenize: {:.1} MB/s", mb_per_s(bytes, tokenize_time));
+    let parse_time = best_of(runs, || parse(black_box(&source)));
+    println!("parse: {:.1} MB/s", mb_per_s(bytes, parse_time));
+    let format_time = best_of(runs, || format::format_source(black_box(&source)));
+    println!("format: {:.1} MB/s", mb_per_s(bytes, format_time));
+
+    let mut criterion = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .configure_from_args();
+    {
+        let mut group = criterion.benchmark_group("front-end");
+        group.throughput(Throughput::Bytes(bytes as u64));
+        group.bench_function("tokenize", |b| b.iter(|| lexer::tokenize(black_box(&source))));
+        // Dropping a 10 MB tree costs time too; keep it out of the parse figure.
+        group.bench_function("parse", |b| {
+            b.iter_batched(|| (), |()| parse(black_box(&source)), BatchSize::PerIteration)
+        });
+        group.finish();
+    }
+    criterion.final_summary();
+}
