@@ -1,0 +1,429 @@
+//! End-to-end tests of the `lcc` binary: exit statuses, output streams and formats, and what
+//! `lcc fmt` does (and does not do) to files on disk.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use lcc_syntax::format::format_source;
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The fixtures directory; commands run there so that file names in the output are short.
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures")
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `lcc ARGS` in `dir` with `stdin` as its standard input (empty if `None`), without a
+/// terminal and with `NO_COLOR` unset unless `env` sets it.
+fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lcc"));
+    cmd.args(args).current_dir(dir).env_remove("NO_COLOR");
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn lcc");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        pipe.write_all(bytes).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait for lcc");
+    let output = Output {
+        code: out.status.code().expect("lcc exited normally, not by a signal"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    };
+    assert!(
+        output.code != 101 && !output.stderr.contains("panicked"),
+        "lcc {args:?} panicked:\n{}",
+        output.stderr
+    );
+    output
+}
+
+fn lcc(args: &[&str]) -> Output {
+    run_in(&fixtures(), args, None, &[])
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("lcc-cli-{}-{n}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+    /// The names of the files in the directory, sorted.
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(fixtures().join(name)).unwrap()
+}
+
+/// A model with no syntax error in anything but the canonical layout.
+const MESSY: &str = "a(buyer,B)::ask(X)=>a(shop,S)   then price(X,P)<=a(shop,S).\n\n\n\n";
+
+// ---------------------------------------------------------------- lcc, --help, --version
+
+#[test]
+fn help_describes_lcc_and_only_check_and_fmt() {
+    let out = lcc(&["--help"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("Lightweight Coordination Calculus"), "{}", out.stdout);
+    assert!(out.stdout.contains("check") && out.stdout.contains("fmt"));
+    for later in ["verify", "viz", "lsp", "run", "simulate", "agent"] {
+        assert!(!out.stdout.contains(&format!("  {later} ")), "`{later}` must not exist yet");
+        let out = lcc(&[later]);
+        assert_eq!(out.code, 2, "`lcc {later}` must be a usage error");
+        assert!(out.stderr.contains("unrecognized subcommand"), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn every_flag_is_documented() {
+    let check = lcc(&["check", "--help"]);
+    assert_eq!(check.code, 0);
+    for flag in ["--format", "--deny", "--explain", "human", "json", "warnings", "FILE"] {
+        assert!(check.stdout.contains(flag), "`lcc check --help` lacks {flag}:\n{}", check.stdout);
+    }
+    let fmt = lcc(&["fmt", "--help"]);
+    assert_eq!(fmt.code, 0);
+    for flag in ["--check", "Would reformat", "FILE"] {
+        assert!(fmt.stdout.contains(flag), "`lcc fmt --help` lacks {flag}:\n{}", fmt.stdout);
+    }
+}
+
+#[test]
+fn version_and_usage_errors() {
+    let out = lcc(&["--version"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stdout.trim(), format!("lcc {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(lcc(&[]).code, 2, "no subcommand");
+    assert_eq!(lcc(&["check"]).code, 2, "no FILE");
+    assert_eq!(lcc(&["fmt"]).code, 2, "no FILE");
+    assert_eq!(lcc(&["check", "--format", "xml", "clean.lcc"]).code, 2);
+    assert_eq!(lcc(&["check", "--deny", "errors", "clean.lcc"]).code, 2);
+    assert_eq!(lcc(&["check", "--explain", "E0001", "clean.lcc"]).code, 2, "--explain takes no FILE");
+}
+
+// ---------------------------------------------------------------- lcc check
+
+#[test]
+fn check_exit_status_is_0_for_a_clean_file() {
+    let out = lcc(&["check", "clean.lcc"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr, "checked 1 file: no problems\n");
+}
+
+#[test]
+fn check_exit_status_is_1_for_errors_and_reports_them_all() {
+    let out = lcc(&["check", "clean.lcc", "problems.lcc", "warning.lcc"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    for code in ["W0005", "E0002", "E0001"] {
+        assert!(out.stderr.contains(code), "{code} missing:\n{}", out.stderr);
+    }
+    assert!(out.stderr.ends_with("error: 2 errors, 2 warnings in 3 files\n"), "{}", out.stderr);
+}
+
+#[test]
+fn check_exit_status_is_2_for_a_missing_file_but_checks_the_others() {
+    let out = lcc(&["check", "missing.lcc", "problems.lcc"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.starts_with("lcc: cannot read missing.lcc: "), "{}", out.stderr);
+    assert!(out.stderr.contains("[E0002:unknown-character]"), "other file not checked:\n{}", out.stderr);
+    assert!(out.stderr.contains("error: 1 of 2 files could not be read"), "{}", out.stderr);
+
+    let out = lcc(&["check", "clean.lcc", "missing.lcc"]);
+    assert_eq!(out.code, 2, "an unreadable file fails even when the others are clean");
+}
+
+#[test]
+fn check_deny_warnings() {
+    let out = lcc(&["check", "warning.lcc"]);
+    assert_eq!(out.code, 0, "warnings alone do not fail");
+    assert!(out.stderr.contains("[W0005:dialect-lij-role-kind] Warning"), "{}", out.stderr);
+    assert!(out.stderr.ends_with("warning: 1 warning in 1 file\n"), "{}", out.stderr);
+
+    let out = lcc(&["check", "--deny", "warnings", "warning.lcc"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.ends_with("error: 1 warning in 1 file (warnings denied)\n"), "{}", out.stderr);
+
+    let out = lcc(&["check", "--deny", "warnings", "clean.lcc"]);
+    assert_eq!(out.code, 0);
+}
+
+#[test]
+fn check_json_has_every_field_with_one_based_positions() {
+    let out = lcc(&["check", "--format", "json", "problems.lcc", "clean.lcc"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr, "", "JSON mode prints nothing else");
+    let doc: Value = serde_json::from_str(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["files"], 2);
+    assert_eq!(doc["errors"], 2);
+    assert_eq!(doc["warnings"], 1);
+    let diags = doc["diagnostics"].as_array().unwrap();
+    assert_eq!(diags.len(), 3);
+
+    // `price(X, #P)` on line 11: the `#` is the 14th character.
+    let hash = &diags[1];
+    assert_eq!(hash["file"], "problems.lcc");
+    assert_eq!(hash["severity"], "error");
+    assert_eq!(hash["code"], "E0002");
+    assert_eq!(hash["name"], "unknown-character");
+    assert_eq!(hash["message"], "unexpected character `#`");
+    assert_eq!((&hash["line"], &hash["column"]), (&Value::from(11), &Value::from(14)));
+    assert_eq!((&hash["end_line"], &hash["end_column"]), (&Value::from(11), &Value::from(15)));
+    assert!(hash["help"].is_string());
+    assert_eq!(hash["labels"], Value::Array(vec![]));
+    assert_eq!(hash["fix"], Value::Null);
+
+    let missing_then = &diags[2];
+    assert_eq!(missing_then["code"], "E0001");
+    assert_eq!((&missing_then["line"], &missing_then["column"]), (&Value::from(12), &Value::from(5)));
+
+    // The LiJ role kind on line 3 comes with a fix.
+    let warning = &diags[0];
+    assert_eq!(warning["severity"], "warning");
+    assert_eq!(warning["code"], "W0005");
+    assert_eq!((&warning["line"], &warning["column"]), (&Value::from(3), &Value::from(9)));
+    let edit = &warning["fix"]["edits"][0];
+    assert!(warning["fix"]["message"].is_string());
+    assert_eq!((&edit["line"], &edit["column"]), (&Value::from(3), &Value::from(9)));
+    assert_eq!((&edit["end_line"], &edit["end_column"]), (&Value::from(3), &Value::from(15)));
+    assert_eq!(edit["replacement"], "auxiliary");
+    for d in diags {
+        for key in ["file", "line", "column", "end_line", "end_column", "severity", "code", "name"] {
+            assert!(!d[key].is_null(), "{key} missing in {d}");
+        }
+        for key in ["message", "help", "labels", "fix"] {
+            assert!(d.get(key).is_some(), "{key} missing in {d}");
+        }
+    }
+}
+
+#[test]
+fn check_json_clean_and_unreadable() {
+    let out = lcc(&["check", "--format", "json", "clean.lcc", "missing.lcc"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.starts_with("lcc: cannot read missing.lcc"), "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["files"], 1);
+    assert_eq!(doc["errors"], 0);
+    assert_eq!(doc["diagnostics"], Value::Array(vec![]));
+}
+
+#[test]
+fn check_human_output_has_no_colour_without_a_terminal() {
+    for env in [&[][..], &[("NO_COLOR", "1")][..]] {
+        let out = run_in(&fixtures(), &["check", "problems.lcc"], None, env);
+        assert_eq!(out.code, 1);
+        assert!(!out.stderr.contains('\x1b'), "ANSI escape with env {env:?}:\n{}", out.stderr);
+    }
+}
+
+#[test]
+fn check_human_output_snapshot() {
+    let out = run_in(&fixtures(), &["check", "problems.lcc"], None, &[("NO_COLOR", "1")]);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!("check_human_problems", out.stderr);
+}
+
+#[test]
+fn check_reads_stdin_for_dash() {
+    let source = fixture("problems.lcc");
+    let out = run_in(&fixtures(), &["check", "--format", "json", "-"], Some(source.as_bytes()), &[]);
+    assert_eq!(out.code, 1);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["errors"], 2);
+    assert_eq!(doc["diagnostics"][1]["file"], "<stdin>");
+
+    let out = run_in(&fixtures(), &["check", "-"], Some(fixture("clean.lcc").as_bytes()), &[]);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stderr, "checked 1 file: no problems\n");
+}
+
+#[test]
+fn check_refuses_non_utf8_and_directories_without_panicking() {
+    let dir = TempDir::new("check-bytes");
+    dir.write("latin1.lcc", b"a(caf\xe9, X) :: null.\n");
+    std::fs::create_dir(dir.path().join("models")).unwrap();
+    let out = run_in(dir.path(), &["check", "latin1.lcc", "models"], None, &[]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("lcc: cannot read latin1.lcc: it is not valid UTF-8 (invalid byte at offset 5)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("lcc: cannot read models: it is a directory"), "{}", out.stderr);
+
+    let out = run_in(dir.path(), &["check", "-"], Some(b"\xff\xfe\x00"), &[]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("lcc: cannot read <stdin>: it is not valid UTF-8"), "{}", out.stderr);
+}
+
+#[test]
+fn check_explain() {
+    let out = lcc(&["check", "--explain", "E0001"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.starts_with("E0001 (unexpected-token, error)\n\n"), "{}", out.stdout);
+    assert!(out.stdout.contains(lcc_syntax::codes::UNEXPECTED_TOKEN.explanation));
+
+    let by_name = lcc(&["check", "--explain", "dialect-lij-role-kind"]);
+    assert_eq!(by_name.code, 0);
+    assert!(by_name.stdout.starts_with("W0005 (dialect-lij-role-kind, warning)"), "{}", by_name.stdout);
+    assert_eq!(lcc(&["check", "--explain", "e0001"]).stdout, out.stdout, "ids are case-insensitive");
+
+    let unknown = lcc(&["check", "--explain", "E9999"]);
+    assert_eq!(unknown.code, 2);
+    assert_eq!(unknown.stdout, "");
+    assert!(unknown.stderr.contains("unknown diagnostic code `E9999`"), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("lcc check --explain"), "must say how to list the codes");
+
+    let all = lcc(&["check", "--explain"]);
+    assert_eq!(all.code, 0);
+    for code in lcc_syntax::codes::ALL {
+        assert!(all.stdout.contains(code.id) && all.stdout.contains(code.name), "{}", code.id);
+    }
+}
+
+// ---------------------------------------------------------------- lcc fmt
+
+#[test]
+fn fmt_check_exit_codes_and_changes_nothing() {
+    let canonical = format_source(MESSY).expect("MESSY has no syntax error");
+    assert_ne!(canonical, MESSY, "MESSY must not already be in the canonical layout");
+    let dir = TempDir::new("fmt-check");
+    dir.write("messy.lcc", MESSY.as_bytes());
+    dir.write("tidy.lcc", canonical.as_bytes());
+
+    let out = run_in(dir.path(), &["fmt", "--check", "tidy.lcc"], None, &[]);
+    assert_eq!((out.code, out.stdout.as_str(), out.stderr.as_str()), (0, "", ""));
+
+    let out = run_in(dir.path(), &["fmt", "--check", "tidy.lcc", "messy.lcc"], None, &[]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "Would reformat: messy.lcc\n");
+    assert_eq!(std::fs::read_to_string(dir.path().join("messy.lcc")).unwrap(), MESSY);
+    assert_eq!(dir.names(), ["messy.lcc", "tidy.lcc"]);
+}
+
+#[test]
+fn fmt_rewrites_only_files_that_change() {
+    let canonical = format_source(MESSY).unwrap();
+    let dir = TempDir::new("fmt-write");
+    let messy = dir.write("messy.lcc", MESSY.as_bytes());
+    let tidy = dir.write("tidy.lcc", canonical.as_bytes());
+    let tidy_modified = std::fs::metadata(&tidy).unwrap().modified().unwrap();
+
+    let out = run_in(dir.path(), &["fmt", "messy.lcc", "tidy.lcc"], None, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr, "Reformatted: messy.lcc\n", "nothing is said about unchanged files");
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), canonical);
+    assert_eq!(std::fs::metadata(&tidy).unwrap().modified().unwrap(), tidy_modified, "tidy.lcc rewritten");
+    assert_eq!(dir.names(), ["messy.lcc", "tidy.lcc"], "a temporary file was left behind");
+
+    let again = run_in(dir.path(), &["fmt", "messy.lcc"], None, &[]);
+    assert_eq!((again.code, again.stdout.as_str(), again.stderr.as_str()), (0, "", ""));
+}
+
+#[test]
+fn fmt_leaves_a_file_with_errors_untouched() {
+    let source = fixture("problems.lcc");
+    let dir = TempDir::new("fmt-errors");
+    let path = dir.write("problems.lcc", source.as_bytes());
+    for args in [&["fmt", "problems.lcc"][..], &["fmt", "--check", "problems.lcc"][..]] {
+        let out = run_in(dir.path(), args, None, &[("NO_COLOR", "1")]);
+        assert_eq!(out.code, 1, "{args:?}");
+        assert_eq!(out.stdout, "");
+        assert!(out.stderr.contains("[E0002:unknown-character]"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("lcc: problems.lcc not formatted: it has 2 syntax errors"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), source);
+        assert_eq!(dir.names(), ["problems.lcc"]);
+    }
+}
+
+#[test]
+fn fmt_refuses_non_utf8_and_directories_without_panicking() {
+    let bytes: &[u8] = b"a(p, X) :: \xff\xfe null.\n";
+    let dir = TempDir::new("fmt-bytes");
+    let path = dir.write("binary.lcc", bytes);
+    std::fs::create_dir(dir.path().join("models")).unwrap();
+    dir.write("messy.lcc", MESSY.as_bytes());
+
+    let out = run_in(dir.path(), &["fmt", "binary.lcc"], None, &[]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.starts_with("lcc: cannot read binary.lcc: it is not valid UTF-8"), "{}", out.stderr);
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+
+    let out = run_in(dir.path(), &["fmt", "--check", "models"], None, &[]);
+    assert_eq!(out.code, 2);
+    assert_eq!(out.stderr, "lcc: cannot read models: it is a directory\n");
+
+    // An unreadable file does not stop the others from being formatted.
+    let out = run_in(dir.path(), &["fmt", "models", "missing.lcc", "messy.lcc"], None, &[]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("lcc: cannot read missing.lcc: no such file or directory"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(dir.path().join("messy.lcc")).unwrap(), format_source(MESSY).unwrap());
+
+    let out = run_in(dir.path(), &["fmt", "-"], Some(bytes), &[]);
+    assert_eq!(out.code, 2);
+    assert_eq!(out.stdout, "");
+}
+
+#[test]
+fn fmt_dash_formats_stdin_to_stdout() {
+    let out = run_in(&fixtures(), &["fmt", "-"], Some(MESSY.as_bytes()), &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, format_source(MESSY).unwrap());
+    assert_eq!(out.stderr, "");
+
+    let out = run_in(&fixtures(), &["fmt", "--check", "-"], Some(MESSY.as_bytes()), &[]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "Would reformat: <stdin>\n");
+
+    let out = run_in(&fixtures(), &["fmt", "-"], Some(fixture("problems.lcc").as_bytes()), &[]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "", "nothing on stdout when the input cannot be formatted");
+    assert!(out.stderr.contains("<stdin>:11:14"), "{}", out.stderr);
+}
