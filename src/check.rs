@@ -1,4 +1,4 @@
-//! `lcc check`: parse files and report their diagnostics, for people (ariadne on stderr plus a
+//! `lcc check`: parse and check files (syntax, resolution, lints) and report their diagnostics, for people (ariadne on stderr plus a
 //! summary line) or for tools (one JSON document on stdout).
 
 use crate::cli::{CheckArgs, Deny, Format};
@@ -26,6 +26,7 @@ pub fn run(args: &CheckArgs) -> Status {
     let color = output::stderr_color();
     let mut tally = Tally::default();
     let mut json_diagnostics = Vec::new();
+    let db = lcc_check::Database::default();
 
     for path in &args.files {
         let source = match input::read_source(path) {
@@ -36,10 +37,11 @@ pub fn run(args: &CheckArgs) -> Status {
                 continue;
             }
         };
-        let (_model, diagnostics) = lcc_syntax::parse(&source.text);
+        let file = lcc_check::SourceFile::new(&db, source.name.clone(), source.text.clone());
+        let diagnostics = lcc_check::diagnostics(&db, file);
         tally.files += 1;
         let positions = json::Positions::new(&source.text);
-        for d in &diagnostics {
+        for d in diagnostics {
             match d.severity {
                 Severity::Error => tally.errors += 1,
                 Severity::Warning => tally.warnings += 1,

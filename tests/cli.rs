@@ -318,7 +318,7 @@ fn check_explain() {
 
     let all = lcc(&["check", "--explain"]);
     assert_eq!(all.code, 0);
-    for code in lcc_syntax::codes::ALL {
+    for code in lcc_check::codes::all() {
         assert!(all.stdout.contains(code.id) && all.stdout.contains(code.name), "{}", code.id);
     }
 }
