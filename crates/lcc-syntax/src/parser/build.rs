@@ -86,7 +86,12 @@ pub fn unescape(diags: &mut Vec<Diagnostic>, raw: &str, start: usize) -> String 
                         Span::new(start + i, start + j + other.len_utf8()),
                         format!("unknown escape `\\{other}`"),
                     )
-                    .with_help("the escapes are `\\\"`, `\\'`, `\\\\`, `\\n` and `\\t`"),
+                    .with_label("not an escape")
+                    .with_help("the escapes are `\\\"`, `\\'`, `\\\\`, `\\n` and `\\t`; a backslash itself is `\\\\`")
+                    .with_fix(
+                        "escape the backslash",
+                        vec![TextEdit { span: Span::new(start + i, start + i + 1), replacement: "\\\\".into() }],
+                    ),
                 );
                 out.push(other);
             }
@@ -125,6 +130,51 @@ pub fn def_binary(op: DefOp, a: Def, c: Def, l: usize, r: usize) -> Def {
         DefOp::Par => DefKind::Par(a, c),
     };
     Def { kind, span: span(l, r) }
+}
+
+/// `A or C`. When `A` is an event with a guard and `C` starts with conditions that were
+/// reported as "not an event", the writer almost surely meant a disjunction inside the guard
+/// (the word `or` at the top level of a guard is the choice of the definition, LCC.md section
+/// 3): those reports become one that says so, with a fix that parenthesises the guard.
+pub fn def_or(diags: &mut Vec<Diagnostic>, a: Def, or: Span, c: Def, l: usize, r: usize) -> Def {
+    if let DefKind::Event(Event { guard: Some(guard), .. }) = &a.kind {
+        // The alternatives that follow, as long as each is a condition reported on its own.
+        let mut bad: Vec<Span> = Vec::new();
+        let mut next = Some(&c);
+        while let Some(def) = next {
+            let (unit, rest) = match def.as_binary() {
+                Some((DefOp::Or, left, right)) => (left, Some(right)),
+                _ => (def, None),
+            };
+            let DefKind::Event(Event { kind: EventKind::Null { span }, guard: None, .. }) = &unit.kind else { break };
+            if !diags.iter().any(|d| d.code == &codes::NOT_AN_EVENT && d.span == *span) {
+                break;
+            }
+            bad.push(*span);
+            next = rest;
+        }
+        if let (Some(first), Some(last)) = (bad.first().copied(), bad.last().copied()) {
+            diags.retain(|d| !(d.code == &codes::NOT_AN_EVENT && bad.contains(&d.span)));
+            let start = guard.constraint.span.start as usize;
+            let mut diag = Diagnostic::new(&codes::NOT_AN_EVENT, first, "expected an event after `or`, found a condition")
+                .with_label("read as the next alternative of the definition, not as part of the guard")
+                .with_secondary(or, "at the top level of a guard, `or` separates alternatives of the definition");
+            for more in bad.iter().skip(1) {
+                diag = diag.with_secondary(*more, "read as an alternative too");
+            }
+            diags.push(
+                diag.with_help("to test either condition in the guard, put the disjunction in parentheses, or write `||`")
+                    .with_fix(
+                        "put the disjunction of the guard in parentheses",
+                        vec![
+                            TextEdit { span: Span::new(start, start), replacement: "(".into() },
+                            TextEdit { span: Span::new(last.end as usize, last.end as usize), replacement: ")".into() },
+                        ],
+                    ),
+            );
+        }
+    }
+    def_binary(DefOp::Or, a, c, l, r)
 }
 
 pub fn brace_group(diags: &mut Vec<Diagnostic>, d: Def, l: usize, close: usize, r: usize) -> Def {
@@ -171,9 +221,8 @@ pub fn bare_event(diags: &mut Vec<Diagnostic>, head: Cx, guard: Option<Guard>, l
                     diag.with_help("a role change names the role and the peer id: `a(Role, Id)`")
                 } else {
                     diag.with_help(
-                        "to send it write `M => a(Role, Id)`, to receive it `M <= a(Role, Id)`; \
-                         if it was meant as part of a guard, put the guard's disjunction in \
-                         parentheses: `<- (C1 or C2)`",
+                        "to send it write `Msg => a(Role, Id)`, to receive it `Msg <= a(Role, Id)`; \
+                         a step that only tests a condition is `null <- Condition`",
                     )
                 };
                 diags.push(diag);
@@ -408,8 +457,15 @@ fn role_decl(diags: &mut Vec<Diagnostic>, head: &Term, args: &[Term], terminated
     };
     let (role, kind_term, counts) = match args {
         [role, kind, counts @ ..] if counts.len() <= 2 => (role, kind, counts),
-        _ => return bad(diags, head.span, "expected 2 to 4 arguments"),
+        _ => {
+            let label = format!("expected 2 to 4 arguments, found {}", args.len());
+            return bad(diags, head.span, &label);
+        }
     };
+    // A literal that could not be read has been reported already.
+    if args.iter().any(|a| a.kind == TermKind::Error) {
+        return item(ItemKind::Error, terminated, l, r);
+    }
     if role.functor().is_none() {
         return bad(diags, role.span, "the role must be an atom or a compound term");
     }
@@ -444,10 +500,10 @@ fn role_decl(diags: &mut Vec<Diagnostic>, head: &Term, args: &[Term], terminated
     }
     let mut numbers = numbers.into_iter();
     let (min, max) = (numbers.next(), numbers.next());
-    if let (Some((lo, _)), Some((hi, hi_span))) = (min, max) {
-        if hi < lo {
-            return bad(diags, hi_span, "the maximum is smaller than the minimum");
-        }
+    if let (Some((lo, _)), Some((hi, hi_span))) = (min, max)
+        && hi < lo
+    {
+        return bad(diags, hi_span, "the maximum is smaller than the minimum");
     }
     item(
         ItemKind::RoleDecl(RoleDecl { role: role.clone(), kind, kind_span: kind_term.span, min, max }),

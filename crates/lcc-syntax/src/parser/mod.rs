@@ -20,7 +20,19 @@ use crate::diagnostic::{Diagnostic, TextEdit};
 use crate::lexer::{tokenize, Spanned, Token};
 use lalrpop_util::{ErrorRecovery, ParseError};
 
-#[allow(clippy::all, clippy::pedantic, unused_qualifications, unused_parens, dead_code)]
+// Generated code: the workspace's restriction lints (no indexing, unwrap or panic) are for
+// code written by hand; lalrpop's tables index and its unreachable paths panic.
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unused_qualifications,
+    unused_parens,
+    dead_code
+)]
 mod generated {
     lalrpop_util::lalrpop_mod!(pub lcc, "/lcc.rs");
 }
@@ -37,10 +49,11 @@ pub fn parse(source: &str) -> (Model, Vec<Diagnostic>) {
         );
         return (model, diags);
     }
-    let tokens = significant_tokens(source, &mut model.comments, &mut diags);
+    let mut unterminated = Vec::new();
+    let tokens = significant_tokens(source, &mut model.comments, &mut unterminated, &mut diags);
     let parser = generated::lcc::ItemParser::new();
     for chunk in split_items(source, &tokens) {
-        if let Some(item) = parse_item(source, &parser, chunk, &mut diags) {
+        if let Some(item) = parse_item(source, &parser, chunk, &unterminated, &mut diags) {
             model.items.push(item);
         }
     }
@@ -48,10 +61,13 @@ pub fn parse(source: &str) -> (Model, Vec<Diagnostic>) {
     (model, diags)
 }
 
-/// Removes trivia and reports lexical errors, repairing what the grammar can still use.
+/// Removes trivia and reports lexical errors, repairing what the grammar can still use. The
+/// start of every unterminated string or quoted atom goes to `unterminated`: such a literal
+/// swallows the rest of its line, so the errors that follow it are its consequences.
 fn significant_tokens<'s>(
     source: &'s str,
     comments: &mut Vec<Comment>,
+    unterminated: &mut Vec<usize>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Spanned<'s>> {
     let mut out = Vec::new();
@@ -101,6 +117,7 @@ fn significant_tokens<'s>(
                             vec![TextEdit { span: Span::new(tok.end, tok.end), replacement: quote.into() }],
                         ),
                 );
+                unterminated.push(tok.start);
                 let body = text.get(1..).unwrap_or("");
                 let token = match tok.token {
                     Token::UnterminatedStr(_) => Token::Str(body),
@@ -214,10 +231,10 @@ fn split_items<'t, 's>(source: &str, tokens: &'t [Spanned<'s>]) -> Vec<&'t [Span
     let mut chunks = Vec::with_capacity(starts.len());
     for (n, &start) in starts.iter().enumerate() {
         let end = starts.get(n + 1).copied().unwrap_or(tokens.len());
-        if let Some(chunk) = tokens.get(start..end) {
-            if !chunk.is_empty() {
-                chunks.push(chunk);
-            }
+        if let Some(chunk) = tokens.get(start..end)
+            && !chunk.is_empty()
+        {
+            chunks.push(chunk);
         }
     }
     chunks
@@ -232,9 +249,13 @@ fn closer_for(t: &Token<'_>) -> Token<'static> {
 }
 
 /// Balances delimiters in one item: drops stray closers, appends missing ones. Returns the
-/// repaired tokens and the offset of the first unclosed opener, if any.
+/// repaired tokens and the offset of the first unclosed opener, if any. An opener before
+/// `literal` (the start of an unterminated string or quoted atom, which swallowed the rest of
+/// its line and most likely the closer with it) is closed without a report of its own.
 fn balance<'s>(
     chunk: &[Spanned<'s>],
+    noun: &str,
+    literal: Option<usize>,
     diags: &mut Vec<Diagnostic>,
 ) -> (Vec<Spanned<'s>>, Option<usize>) {
     let mut out = Vec::with_capacity(chunk.len() + 2);
@@ -285,16 +306,19 @@ fn balance<'s>(
     // Close innermost first; the openers are reported once each, at the opener.
     while let Some(open) = stack.pop() {
         let closer = closer_for(&open.token);
-        diags.push(
-            Diagnostic::new(
-                &codes::UNCLOSED_DELIMITER,
-                Span::new(open.start, open.end),
-                format!("unclosed `{}`", open.token.canonical_text()),
-            )
-            .with_label("opened here and never closed")
-            .with_secondary(Span::new(end, end), "the item ends here")
-            .with_help(format!("add the missing `{}`", closer.canonical_text())),
-        );
+        let swallowed = literal.is_some_and(|lit| open.start < lit);
+        if !swallowed {
+            diags.push(
+                Diagnostic::new(
+                    &codes::UNCLOSED_DELIMITER,
+                    Span::new(open.start, open.end),
+                    format!("unclosed `{}`", open.token.canonical_text()),
+                )
+                .with_label("opened here and never closed")
+                .with_secondary(Span::new(end, end), format!("the {noun} ends here"))
+                .with_help(format!("add the missing `{}`", closer.canonical_text())),
+            );
+        }
         // Insert before a trailing `.` so the terminator still ends the item.
         let at = if out.last().is_some_and(|t| t.token == Token::Dot) { out.len() - 1 } else { out.len() };
         out.insert(at, Spanned { token: closer, start: end, end });
@@ -302,10 +326,27 @@ fn balance<'s>(
     (out, first_unclosed)
 }
 
+
+/// How many missing `then`s one item may have inserted before its errors are left alone.
+const MAX_INSERTIONS: usize = 8;
+
+/// What an item is, for messages ("the end of the clause").
+fn item_noun(chunk: &[Spanned<'_>]) -> &'static str {
+    match chunk.first().map(|t| t.token) {
+        Some(Token::A) => "clause",
+        Some(Token::R) => "role declaration",
+        Some(Token::AtName(_)) => "annotation",
+        _ => "item",
+    }
+}
+
+type Recovered<'s> = Vec<ErrorRecovery<usize, Token<'s>, build::Never>>;
+
 fn parse_item(
     source: &str,
     parser: &generated::lcc::ItemParser,
     chunk: &[Spanned<'_>],
+    unterminated: &[usize],
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Item> {
     let first = chunk.first()?;
@@ -326,124 +367,388 @@ fn parse_item(
             terminated: last.token == Token::Dot,
         });
     }
-    let before = diags.len();
-    let (tokens, first_unclosed) = balance(chunk, diags);
+    let noun = item_noun(chunk);
+    let literal = unterminated.iter().copied().find(|&at| at >= first.start && at < last.end);
+    let (mut tokens, first_unclosed) = balance(chunk, noun, literal, diags);
     if tokens.is_empty() {
         return None;
     }
-    let mut recovered: Vec<ErrorRecovery<usize, Token<'_>, build::Never>> = Vec::new();
-    let mut item_diags = Vec::new();
-    let result = parser.parse(
-        &mut recovered,
-        &mut item_diags,
-        tokens.iter().map(|t| Ok::<_, build::Never>((t.start, t.token, t.end))),
-    );
-    let mut syntax: Vec<Diagnostic> = recovered
-        .into_iter()
-        .map(|rec| parse_error(source, rec.error, item_span))
-        .collect();
+    // Parse; where two events meet with no operator between them, insert the `then` the user
+    // most likely forgot, report it, and parse again, so that both events are in the tree.
+    let mut inserted: Vec<Diagnostic> = Vec::new();
+    let (result, recovered, item_diags) = loop {
+        let mut recovered: Recovered<'_> = Vec::new();
+        let mut item_diags = Vec::new();
+        let result = parser.parse(
+            &mut recovered,
+            &mut item_diags,
+            tokens.iter().map(|t| Ok::<_, build::Never>((t.start, t.token, t.end))),
+        );
+        if inserted.len() < MAX_INSERTIONS
+            && let Some(at) = missing_then(source, &tokens, &recovered, result.as_ref().err())
+            && let (Some(prev), Some(next)) = (at.checked_sub(1).and_then(|p| tokens.get(p)), tokens.get(at))
+        {
+            inserted.push(missing_then_diagnostic(prev, next));
+            let then = Spanned { token: Token::Then, start: prev.end, end: prev.end };
+            tokens.insert(at, then);
+            continue;
+        }
+        break (result, recovered, item_diags);
+    };
+    let cx = ItemCx { source, tokens: &tokens, span: item_span, noun };
+    let mut syntax: Vec<Diagnostic> = recovered.into_iter().map(|rec| parse_error(&cx, rec.error)).collect();
     let item = match result {
         Ok(item) => item,
         Err(err) => {
-            syntax.push(parse_error(source, err, item_span));
+            syntax.push(parse_error(&cx, err));
             Item { kind: ItemKind::Error, span: item_span, terminated: false }
         }
     };
-    // With an unclosed delimiter, errors past the opener are consequences of it: keep only the
-    // delimiter diagnostic there.
-    let keep = |d: &Diagnostic| first_unclosed.is_none_or(|open| (d.span.start as usize) < open);
+    // Past an unclosed delimiter or an unterminated literal, the tokens the grammar saw were
+    // repaired by guesswork: errors there are consequences, so only the delimiter or literal
+    // diagnostic stands. A diagnostic whose span reaches past that point (a term that holds
+    // the opener) is a consequence too.
+    let cut = first_unclosed.into_iter().chain(literal).min();
+    let keep = |d: &Diagnostic| cut.is_none_or(|cut| (d.span.end as usize) <= cut);
+    inserted.retain(keep);
     syntax.retain(keep);
+    let mut item_diags = item_diags;
     item_diags.retain(keep);
+    diags.extend(inserted);
     diags.extend(item_diags);
     diags.extend(syntax);
-    debug_assert!(diags.len() >= before);
     Some(Item { span: item_span, ..item })
 }
 
+/// Whether a token can begin an event (and so a new step after a complete one).
+fn starts_event(t: &Token<'_>) -> bool {
+    matches!(
+        t,
+        Token::Var(_)
+            | Token::Atom(_)
+            | Token::QuotedAtom(_)
+            | Token::Str(_)
+            | Token::Int(_)
+            | Token::Float(_)
+            | Token::A
+            | Token::R
+            | Token::Null
+            | Token::LParen
+            | Token::LBrace
+            | Token::LBracket
+    )
+}
+
+/// Whether the tokens from `i` look like a whole event: `null`, a role change `a(…)`, or a
+/// message with its arrow before the next operator.
+fn looks_like_event(tokens: &[Spanned<'_>], i: usize) -> bool {
+    let next_is_paren = tokens.get(i + 1).is_some_and(|t| t.token == Token::LParen);
+    match tokens.get(i).map(|t| t.token) {
+        Some(Token::Null) => return true,
+        Some(Token::A) if next_is_paren => return true,
+        _ => {}
+    }
+    let mut depth = 0usize;
+    for tok in tokens.iter().skip(i) {
+        match tok.token {
+            t if is_opener(&t) => depth += 1,
+            t if is_closer(&t) => depth = depth.saturating_sub(1),
+            Token::Send | Token::Receive if depth == 0 => return true,
+            Token::Then | Token::Or | Token::Par | Token::Dot | Token::ClauseOp if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The index of the token before which a `then` is missing, if the first syntax error of the
+/// item is two events with nothing between them.
+fn missing_then(
+    source: &str,
+    tokens: &[Spanned<'_>],
+    recovered: &Recovered<'_>,
+    fatal: Option<&ParseError<usize, Token<'_>, build::Never>>,
+) -> Option<usize> {
+    let first = recovered.iter().map(|r| &r.error).chain(fatal).min_by_key(|e| match e {
+        ParseError::UnrecognizedToken { token: (l, _, _), .. } => *l,
+        ParseError::UnrecognizedEof { location, .. } | ParseError::InvalidToken { location } => *location,
+        ParseError::ExtraToken { token: (l, _, _) } => *l,
+        ParseError::User { error } => match *error {},
+    })?;
+    let ParseError::UnrecognizedToken { token: (l, tok, _), expected } = first else { return None };
+    if !expected.iter().any(|e| e == "\"then\"") || !starts_event(tok) {
+        return None;
+    }
+    let at = tokens.iter().position(|t| t.start == *l && t.token == *tok)?;
+    let line_start = at_line_start_ws(source, *l);
+    (looks_like_event(tokens, at) || line_start).then_some(at)
+}
+
+fn missing_then_diagnostic(prev: &Spanned<'_>, next: &Spanned<'_>) -> Diagnostic {
+    Diagnostic::new(
+        &codes::UNEXPECTED_TOKEN,
+        Span::new(next.start, next.end),
+        format!("expected `then`, `or` or `par` before {}", next.token.describe()),
+    )
+    .with_label("a new event starts here")
+    .with_secondary(Span::new(prev.start, prev.end), "the previous event ends here")
+    .with_help("join events with `then` (sequence), `or` (choice) or `par` (parallel); lcc read `then`")
+    .with_fix(
+        "insert `then`",
+        vec![TextEdit { span: Span::new(prev.end, prev.end), replacement: " then".into() }],
+    )
+}
+
+/// Whether only blanks stand between the previous line break and `at`.
+fn at_line_start_ws(source: &str, at: usize) -> bool {
+    source.get(..at).is_some_and(|before| {
+        let trimmed = before.trim_end_matches([' ', '\t', '\r']);
+        trimmed.is_empty() || trimmed.ends_with('\n')
+    })
+}
+
+/// What [`parse_error`] needs to know about the item the error is in.
+struct ItemCx<'a, 's> {
+    source: &'a str,
+    /// The tokens the grammar saw (delimiters balanced, `then`s inserted).
+    tokens: &'a [Spanned<'s>],
+    span: Span,
+    noun: &'static str,
+}
+
 /// Turns a lalrpop error into a diagnostic that says what was expected in LCC's words.
-fn parse_error(source: &str, err: ParseError<usize, Token<'_>, build::Never>, item: Span) -> Diagnostic {
+fn parse_error(cx: &ItemCx<'_, '_>, err: ParseError<usize, Token<'_>, build::Never>) -> Diagnostic {
     match err {
         ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
-            let expected = describe_expected(&expected);
-            let mut diag = Diagnostic::new(
-                &codes::UNEXPECTED_TOKEN,
-                Span::new(l, r),
-                format!("expected {expected}, found {}", tok.describe()),
-            )
-            .with_label("unexpected here");
-            if let Some(help) = contextual_help(source, &tok, l, &expected) {
-                diag = diag.with_help(help);
-            }
-            diag
+            let at = cx.tokens.iter().position(|t| t.start == l && t.token == tok);
+            let prev = at.and_then(|i| i.checked_sub(1)).and_then(|i| cx.tokens.get(i));
+            unexpected(cx, prev, Some(&Spanned { token: tok, start: l, end: r }), at, &expected)
         }
         ParseError::UnrecognizedEof { location, expected } => {
-            let expected = describe_expected(&expected);
-            let at = location.min(item.end as usize);
-            Diagnostic::new(&codes::UNEXPECTED_TOKEN, Span::new(at, at), format!("expected {expected}, found the end of the item"))
-                .with_label("the item ends here")
-                .with_secondary(item, "in this item")
-                .with_help("complete the item, or delete it")
+            let prev = cx.tokens.iter().rev().find(|t| t.end <= location);
+            unexpected(cx, prev, None, None, &expected)
         }
-        ParseError::ExtraToken { token: (l, tok, r) } => {
-            Diagnostic::new(&codes::UNEXPECTED_TOKEN, Span::new(l, r), format!("unexpected {} after the item", tok.describe()))
-                .with_label("the item is already complete")
-        }
+        ParseError::ExtraToken { token: (l, tok, r) } => Diagnostic::new(
+            &codes::UNEXPECTED_TOKEN,
+            Span::new(l, r),
+            format!("unexpected {} after the end of the {}", tok.describe(), cx.noun),
+        )
+        .with_label(format!("the {} is already complete", cx.noun))
+        .with_help("delete it, or start a new item on a new line"),
         ParseError::InvalidToken { location } => {
             Diagnostic::new(&codes::UNEXPECTED_TOKEN, Span::new(location, location), "invalid token")
+                .with_label("no LCC token starts here")
         }
         ParseError::User { error } => match error {},
     }
 }
 
-fn contextual_help(source: &str, tok: &Token<'_>, at: usize, expected: &str) -> Option<String> {
-    if *tok == Token::Receive && expected.contains("comparison") {
+/// A token the grammar did not expect (`found`), or the end of the item (`None`).
+fn unexpected(
+    cx: &ItemCx<'_, '_>,
+    prev: Option<&Spanned<'_>>,
+    found: Option<&Spanned<'_>>,
+    found_at: Option<usize>,
+    expected: &[String],
+) -> Diagnostic {
+    let names: Vec<&str> = expected.iter().map(|s| s.trim_matches('"')).collect();
+    let wanted = describe_expected(expected);
+    let found_text = found.map_or_else(|| format!("the end of the {}", cx.noun), |f| f.token.describe());
+    let span = match found {
+        Some(f) => Span::new(f.start, f.end),
+        None => {
+            let end = prev.map_or(cx.span.end as usize, |p| p.end);
+            Span::new(end, end)
+        }
+    };
+    let label = if found.is_some() { "unexpected here".to_string() } else { format!("the {} ends here", cx.noun) };
+    let prev_tok = prev.map(|p| p.token);
+    let expects_event = wanted.starts_with("an event");
+    let delete = |s: &Spanned<'_>| vec![TextEdit { span: Span::new(s.start, s.end), replacement: String::new() }];
+    let mut fix: Option<(String, Vec<TextEdit>)> = None;
+    let (message, help): (String, Option<String>) = match prev_tok {
+        Some(Token::Send) if names == ["a"] => (
+            format!("expected the recipient `a(Role, Id)` after `=>`, found {found_text}"),
+            Some("a message is sent to an agent: `Msg => a(Role, Id)`".into()),
+        ),
+        Some(Token::Receive) if names == ["a"] => (
+            format!("expected the sender `a(Role, Id)` after `<=`, found {found_text}"),
+            Some("a message is received from an agent: `Msg <= a(Role, Id)`".into()),
+        ),
+        Some(Token::ClauseOp) if expects_event => (
+            format!("expected a definition after `::`, found {found_text}"),
+            Some(
+                "write the events of the role after `::`, e.g. `a(buyer, B) :: ask(X) => a(shop, S)`; \
+                 a role with nothing to do is `null`"
+                    .into(),
+            ),
+        ),
+        Some(Token::Guard) if wanted.starts_with("a condition") => (
+            format!("expected a condition after `<-`, found {found_text}"),
+            Some(
+                "a guard is a call `c(X)`, a comparison `X > 3` or `X is Expr`, and these joined \
+                 with `and`, `or` and `not`"
+                    .into(),
+            ),
+        ),
+        Some(op @ (Token::Then | Token::Or | Token::Par)) if expects_event => {
+            let op = op.canonical_text();
+            let help = match (found, prev) {
+                (None, Some(p)) => {
+                    fix = Some((format!("delete the trailing `{op}`"), delete(p)));
+                    Some(format!("delete the trailing `{op}`, or write the event that follows it"))
+                }
+                (Some(f), _) if matches!(f.token, Token::Then | Token::Or | Token::Par) => {
+                    fix = Some((format!("delete the second operator `{}`", f.token.canonical_text()), delete(f)));
+                    Some("two operators in a row: delete one of them".into())
+                }
+                _ => None,
+            };
+            (format!("expected an event after `{op}`, found {found_text}"), help)
+        }
+        _ => {
+            let help = found.and_then(|f| contextual_help(cx, prev, f, found_at, &names, &wanted, &mut fix));
+            (format!("expected {wanted}, found {found_text}"), help)
+        }
+    };
+    let help = help.or_else(|| found.is_none().then(|| format!("complete the {}, or delete it", cx.noun)));
+    let mut diag = Diagnostic::new(&codes::UNEXPECTED_TOKEN, span, message).with_label(label);
+    if let Some(help) = help {
+        diag = diag.with_help(help);
+    }
+    if let Some((msg, edits)) = fix {
+        diag = diag.with_fix(msg, edits);
+    }
+    diag
+}
+
+/// The `(`, `[` or `{` that encloses token `at`, if any.
+fn enclosing_opener<'t, 's>(tokens: &'t [Spanned<'s>], at: usize) -> Option<(usize, &'t Spanned<'s>)> {
+    let mut depth = 0usize;
+    for (i, tok) in tokens.iter().enumerate().take(at).rev() {
+        if is_closer(&tok.token) {
+            depth += 1;
+        } else if is_opener(&tok.token) {
+            if depth == 0 {
+                return Some((i, tok));
+            }
+            depth -= 1;
+        }
+    }
+    None
+}
+
+/// A help line for a token that the grammar did not expect, from what surrounds it.
+fn contextual_help(
+    cx: &ItemCx<'_, '_>,
+    prev: Option<&Spanned<'_>>,
+    found: &Spanned<'_>,
+    found_at: Option<usize>,
+    names: &[&str],
+    wanted: &str,
+    fix: &mut Option<(String, Vec<TextEdit>)>,
+) -> Option<String> {
+    let tok = found.token;
+    let span = Span::new(found.start, found.end);
+    if tok == Token::Receive && names.contains(&"=<") {
+        *fix = Some(("write `=<`".into(), vec![TextEdit { span, replacement: "=<".into() }]));
         return Some("`<=` is always the receive arrow; to compare, write `=<`".into());
     }
     if matches!(tok, Token::Colon | Token::Semicolon) {
-        return Some(format!("`{}` is not LCC: separate arguments with `,` and events with `then`", tok.canonical_text()));
+        return Some(format!(
+            "`{}` is not LCC: separate arguments with `,` and events with `then`",
+            tok.canonical_text()
+        ));
     }
-    let line_start = source.get(..at).is_some_and(|before| {
-        before.trim_end_matches([' ', '\t', '\r']).ends_with('\n')
-    });
-    if expected.contains("`then`") && line_start {
+    if tok == Token::Guard && !names.contains(&"<-") {
+        return Some("an event takes one guard: join its conditions with `and`, as in `<- C1 and C2`".into());
+    }
+    if let (Token::Atom(word), Some(Spanned { token: Token::Int(_), end, .. })) = (tok, prev)
+        && word.strip_prefix('e').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        && *end == found.start
+    {
+        return Some("a float needs a decimal point before its exponent: write `1.0e5`, not `1e5`".into());
+    }
+    if is_closer(&tok)
+        && let Some(comma @ Spanned { token: Token::Comma, .. }) = prev
+    {
+        *fix = Some((
+            "delete the trailing `,`".into(),
+            vec![TextEdit { span: Span::new(comma.start, comma.end), replacement: String::new() }],
+        ));
+        return Some("delete the trailing `,`, or add the missing argument".into());
+    }
+    if let Some(at) = found_at
+        && let Some((open, _)) = enclosing_opener(cx.tokens, at)
+        && open.checked_sub(1).and_then(|i| cx.tokens.get(i)).is_some_and(|t| t.token == Token::A)
+    {
+        return Some("an agent names a role and a peer id: `a(Role, Id)`".into());
+    }
+    if wanted.contains("`then`") && at_line_start_ws(cx.source, found.start) {
         return Some("join events with `then` (sequence), `or` (choice) or `par` (parallel)".into());
     }
-    if *tok == Token::ClauseOp {
+    if tok == Token::ClauseOp {
         return Some("a clause head is `a(Role, Id) ::` at the start of an item".into());
     }
     None
 }
 
-/// lalrpop names terminals by their grammar spelling; say it the way a user would.
+/// lalrpop names terminals by their grammar spelling; say it the way a user would, most
+/// useful first: what may start here, the arrows and operators of definitions, closers, and
+/// the operators of guards last.
 fn describe_expected(expected: &[String]) -> String {
     let names: Vec<&str> = expected.iter().map(|s| s.trim_matches('"')).collect();
     let has = |n: &str| names.contains(&n);
     let term_starts = ["Var", "AtomName", "QuotedAtom", "Str", "Int", "Float", "[", "a", "r"];
     let cmp_ops = ["=", "\\\\=", "==", "\\\\==", "!=", "<", ">", "=<", ">=", "=:=", "=\\\\="];
     let arith_ops = ["+", "-", "*", "/", "mod"];
-    let mut parts: Vec<String> = Vec::new();
+    let mut lead: Vec<String> = Vec::new();
     let mut used: Vec<&str> = Vec::new();
     if term_starts.iter().filter(|n| has(n)).count() >= 4 {
-        parts.push(if has("null") { "an event".into() } else { "a term".into() });
         used.extend(term_starts);
         if has("null") {
-            used.extend(["null", "(", "{", "not", "\\\\+"]);
+            lead.push("an event".into());
+            used.extend(["null", "(", "{", "not", "\\\\+", "-"]);
+        } else if has("not") || has("\\\\+") {
+            lead.push("a condition".into());
+            used.extend(["(", "not", "\\\\+", "-"]);
+        } else {
+            lead.push("a term".into());
+            used.push("-");
         }
+    } else if names == ["a"] {
+        lead.push("`a(Role, Id)`".into());
+        used.push("a");
     }
+    // Operators of guards, grouped.
+    let mut ops: Vec<String> = Vec::new();
     if cmp_ops.iter().filter(|n| has(n)).count() >= 4 {
-        parts.push("a comparison".into());
+        ops.push("a comparison".into());
         used.extend(cmp_ops);
-        used.push("is");
     }
     if arith_ops.iter().filter(|n| has(n)).count() >= 3 {
-        parts.push("an arithmetic operator".into());
+        ops.push("an arithmetic operator".into());
         used.extend(arith_ops);
     }
-    for name in &names {
-        if used.contains(name) {
-            continue;
+    if has("and") || has("&&") {
+        ops.push("`and`".into());
+        used.extend(["and", "&&"]);
+    }
+    for name in ["||", "is"] {
+        if has(name) {
+            ops.push(format!("`{name}`"));
+            used.push(name);
         }
-        let text = match *name {
+    }
+    // Everything else, in a fixed order of usefulness.
+    let order = [
+        "=>", "<=", "<-", "then", "or", "par", "::", ",", "|", ")", "]", "}", "(", "[", "{", "AtName",
+    ];
+    let mut rest: Vec<&str> = names.iter().copied().filter(|n| !used.contains(n) && *n != ".").collect();
+    rest.sort_by_key(|n| order.iter().position(|o| o == n).unwrap_or(order.len()));
+    let mut parts = lead;
+    for name in rest {
+        let text = match name {
             "Var" => "a variable".to_string(),
             "AtomName" | "QuotedAtom" => "an atom".to_string(),
             "Str" => "a string".to_string(),
@@ -455,10 +760,16 @@ fn describe_expected(expected: &[String]) -> String {
             parts.push(text);
         }
     }
+    if parts.len() + ops.len() > 7 && ops.len() > 1 {
+        ops = vec!["an operator".into()];
+    }
+    parts.extend(ops);
+    if has(".") {
+        parts.push("`.`".into());
+    }
     match parts.len() {
         0 => "nothing more".into(),
         1 => parts.remove(0),
-        n if n > 7 => format!("{}, …", parts.get(..6).unwrap_or(&[]).join(", ")),
         _ => {
             let last = parts.pop().unwrap_or_default();
             format!("{} or {}", parts.join(", "), last)
