@@ -199,9 +199,7 @@ impl Token<'_> {
     /// How the token is named in "expected …" messages.
     pub fn describe(&self) -> String {
         match self {
-            Token::LineComment(_) | Token::PercentComment(_) | Token::BlockComment(_) => {
-                "a comment".into()
-            }
+            Token::LineComment(_) | Token::PercentComment(_) | Token::BlockComment(_) => "a comment".into(),
             Token::UnterminatedBlockComment(_) => "an unterminated comment".into(),
             Token::Var(v) => format!("variable `{v}`"),
             Token::Atom(a) => format!("atom `{a}`"),

@@ -146,7 +146,9 @@ pub fn def_or(diags: &mut Vec<Diagnostic>, a: Def, or: Span, c: Def, l: usize, r
                 Some((DefOp::Or, left, right)) => (left, Some(right)),
                 _ => (def, None),
             };
-            let DefKind::Event(Event { kind: EventKind::Null { span }, guard: None, .. }) = &unit.kind else { break };
+            let DefKind::Event(Event { kind: EventKind::Null { span }, guard: None, .. }) = &unit.kind else {
+                break;
+            };
             if !diags.iter().any(|d| d.code == &codes::NOT_AN_EVENT && d.span == *span) {
                 break;
             }
@@ -156,9 +158,13 @@ pub fn def_or(diags: &mut Vec<Diagnostic>, a: Def, or: Span, c: Def, l: usize, r
         if let (Some(first), Some(last)) = (bad.first().copied(), bad.last().copied()) {
             diags.retain(|d| !(d.code == &codes::NOT_AN_EVENT && bad.contains(&d.span)));
             let start = guard.constraint.span.start as usize;
-            let mut diag = Diagnostic::new(&codes::NOT_AN_EVENT, first, "expected an event after `or`, found a condition")
-                .with_label("read as the next alternative of the definition, not as part of the guard")
-                .with_secondary(or, "at the top level of a guard, `or` separates alternatives of the definition");
+            let mut diag = Diagnostic::new(
+                &codes::NOT_AN_EVENT,
+                first,
+                "expected an event after `or`, found a condition",
+            )
+            .with_label("read as the next alternative of the definition, not as part of the guard")
+            .with_secondary(or, "at the top level of a guard, `or` separates alternatives of the definition");
             for more in bad.iter().skip(1) {
                 diag = diag.with_secondary(*more, "read as an alternative too");
             }
@@ -211,12 +217,9 @@ pub fn bare_event(diags: &mut Vec<Diagnostic>, head: Cx, guard: Option<Guard>, l
         Cx::Term(term) => match agent_of(&term) {
             Some(agent) => EventKind::RoleChange(agent),
             None => {
-                let mut diag = Diagnostic::new(
-                    &codes::NOT_AN_EVENT,
-                    term.span,
-                    "expected an event, found a term",
-                )
-                .with_label("this is not a send, a receive, `null` or a role change `a(Role, Id)`");
+                let mut diag =
+                    Diagnostic::new(&codes::NOT_AN_EVENT, term.span, "expected an event, found a term")
+                        .with_label("this is not a send, a receive, `null` or a role change `a(Role, Id)`");
                 diag = if matches!(term.kind, TermKind::Compound { ref functor, .. } if functor == "a") {
                     diag.with_help("a role change names the role and the peer id: `a(Role, Id)`")
                 } else {
@@ -340,10 +343,7 @@ pub fn cx_is(diags: &mut Vec<Diagnostic>, a: Cx, c: Cx, l: usize, r: usize) -> C
 
 pub fn cx_arith(diags: &mut Vec<Diagnostic>, op: ArithOp, a: Cx, c: Cx, l: usize, r: usize) -> Cx {
     let (lhs, rhs) = (operand(diags, a), operand(diags, c));
-    Cx::Term(Term {
-        kind: TermKind::Arith { op, lhs: Box::new(lhs), rhs: Box::new(rhs) },
-        span: span(l, r),
-    })
+    Cx::Term(Term { kind: TermKind::Arith { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span: span(l, r) })
 }
 
 /// Unary minus: folded into a negative literal when it sits right before a number.
@@ -443,7 +443,14 @@ pub fn item_from_head(
     }
 }
 
-fn role_decl(diags: &mut Vec<Diagnostic>, head: &Term, args: &[Term], terminated: bool, l: usize, r: usize) -> Item {
+fn role_decl(
+    diags: &mut Vec<Diagnostic>,
+    head: &Term,
+    args: &[Term],
+    terminated: bool,
+    l: usize,
+    r: usize,
+) -> Item {
     let bad = |diags: &mut Vec<Diagnostic>, span: Span, label: &str| {
         diags.push(
             Diagnostic::new(&codes::BAD_ROLE_DECLARATION, span, "malformed role declaration")
@@ -513,7 +520,13 @@ fn role_decl(diags: &mut Vec<Diagnostic>, head: &Term, args: &[Term], terminated
     )
 }
 
-pub fn annotation_item(diags: &mut Vec<Diagnostic>, ann: AnnotationArg, terminated: bool, l: usize, r: usize) -> Item {
+pub fn annotation_item(
+    diags: &mut Vec<Diagnostic>,
+    ann: AnnotationArg,
+    terminated: bool,
+    l: usize,
+    r: usize,
+) -> Item {
     if let AnnotationArg::Tagged { name, args, span } = &ann {
         if name == "annotation" {
             if let [target, value] = args.as_slice() {
@@ -527,7 +540,9 @@ pub fn annotation_item(diags: &mut Vec<Diagnostic>, ann: AnnotationArg, terminat
             diags.push(
                 Diagnostic::new(&codes::UNKNOWN_ITEM, *span, "an annotation takes two arguments")
                     .with_label(format!("{} given", args.len()))
-                    .with_help("write @annotation(Target, Value), e.g. @annotation(@constraint(c(_)), total)"),
+                    .with_help(
+                        "write @annotation(Target, Value), e.g. @annotation(@constraint(c(_)), total)",
+                    ),
             );
             return item(ItemKind::Error, terminated, l, r);
         }

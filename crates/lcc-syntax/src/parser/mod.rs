@@ -13,11 +13,11 @@
 
 pub mod build;
 
-use crate::ast::{DialectItem, DialectItemKind, Item, ItemKind, Model, Span};
 use crate::ast::{Comment, CommentKind};
+use crate::ast::{DialectItem, DialectItemKind, Item, ItemKind, Model, Span};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, TextEdit};
-use crate::lexer::{tokenize, Spanned, Token};
+use crate::lexer::{Spanned, Token, tokenize};
 use lalrpop_util::{ErrorRecovery, ParseError};
 
 // Generated code: the workspace's restriction lints (no indexing, unwrap or panic) are for
@@ -84,9 +84,13 @@ fn significant_tokens<'s>(
             }
             Token::UnterminatedBlockComment(text) => {
                 diags.push(
-                    Diagnostic::new(&codes::UNTERMINATED_LITERAL, Span::new(tok.start, tok.start + 2), "unterminated block comment")
-                        .with_label("this comment runs to the end of the file")
-                        .with_help("close it with `*/`"),
+                    Diagnostic::new(
+                        &codes::UNTERMINATED_LITERAL,
+                        Span::new(tok.start, tok.start + 2),
+                        "unterminated block comment",
+                    )
+                    .with_label("this comment runs to the end of the file")
+                    .with_help("close it with `*/`"),
                 );
                 comments.push(Comment { kind: CommentKind::Block, text: text.to_string(), span });
             }
@@ -98,9 +102,13 @@ fn significant_tokens<'s>(
                     _ => "remove it, or quote the text as an atom: 'text'".to_string(),
                 };
                 diags.push(
-                    Diagnostic::new(&codes::UNKNOWN_CHARACTER, span, format!("unexpected character `{}`", ch.escape_debug()))
-                        .with_label("no LCC token starts with this")
-                        .with_help(help),
+                    Diagnostic::new(
+                        &codes::UNKNOWN_CHARACTER,
+                        span,
+                        format!("unexpected character `{}`", ch.escape_debug()),
+                    )
+                    .with_label("no LCC token starts with this")
+                    .with_help(help),
                 );
             }
             Token::UnterminatedStr(text) | Token::UnterminatedQuotedAtom(text) => {
@@ -111,7 +119,9 @@ fn significant_tokens<'s>(
                 diags.push(
                     Diagnostic::new(&codes::UNTERMINATED_LITERAL, span, format!("unterminated {what}"))
                         .with_label(format!("this {what} has no closing `{quote}` on its line"))
-                        .with_help(format!("add `{quote}` where the {what} ends (write `\\n` for a line break)"))
+                        .with_help(format!(
+                            "add `{quote}` where the {what} ends (write `\\n` for a line break)"
+                        ))
                         .with_fix(
                             format!("close the {what} at the end of the line"),
                             vec![TextEdit { span: Span::new(tok.end, tok.end), replacement: quote.into() }],
@@ -275,10 +285,14 @@ fn balance<'s>(
                     .is_some_and(|rest| rest.iter().all(|t| is_closer(&t.token) || t.token == Token::Dot));
                 let fix = vec![TextEdit { span, replacement: String::new() }];
                 let diag = if is_annotation && stack.is_empty() && only_closers_left {
-                    Diagnostic::new(&codes::OK_EXTRA_PAREN, span, format!("unmatched `{}` after an annotation", tok.token.canonical_text()))
-                        .with_label("no `(` opens this")
-                        .with_help("the OpenKnowledge kernel ignores it, and so does lcc")
-                        .with_fix("delete it", fix)
+                    Diagnostic::new(
+                        &codes::OK_EXTRA_PAREN,
+                        span,
+                        format!("unmatched `{}` after an annotation", tok.token.canonical_text()),
+                    )
+                    .with_label("no `(` opens this")
+                    .with_help("the OpenKnowledge kernel ignores it, and so does lcc")
+                    .with_fix("delete it", fix)
                 } else {
                     let mut diag = Diagnostic::new(
                         &codes::UNMATCHED_DELIMITER,
@@ -288,8 +302,14 @@ fn balance<'s>(
                     .with_label("nothing open here is closed by this");
                     if let Some(open) = stack.last() {
                         diag = diag
-                            .with_secondary(Span::new(open.start, open.end), format!("this `{}` is still open", open.token.canonical_text()))
-                            .with_help(format!("close it with `{}`, or delete this one", closer_for(&open.token).canonical_text()));
+                            .with_secondary(
+                                Span::new(open.start, open.end),
+                                format!("this `{}` is still open", open.token.canonical_text()),
+                            )
+                            .with_help(format!(
+                                "close it with `{}`, or delete this one",
+                                closer_for(&open.token).canonical_text()
+                            ));
                     } else {
                         diag = diag.with_help("delete it").with_fix("delete it", fix);
                     }
@@ -326,7 +346,6 @@ fn balance<'s>(
     (out, first_unclosed)
 }
 
-
 /// How many missing `then`s one item may have inserted before its errors are left alone.
 const MAX_INSERTIONS: usize = 8;
 
@@ -354,12 +373,16 @@ fn parse_item(
     let item_span = Span::new(first.start, last.end);
     if first.token == Token::Atom("header") {
         diags.push(
-            Diagnostic::new(&codes::WEBLCC_HEADER, Span::new(first.start, first.end), "`header(…)` is a WebLCC block")
-                .with_label("skipped: WebLCC binds peers to roles here")
-                .with_help(
-                    "give the population with role declarations such as `r(client, initial, 1)` \
+            Diagnostic::new(
+                &codes::WEBLCC_HEADER,
+                Span::new(first.start, first.end),
+                "`header(…)` is a WebLCC block",
+            )
+            .with_label("skipped: WebLCC binds peers to roles here")
+            .with_help(
+                "give the population with role declarations such as `r(client, initial, 1)` \
                      or with `lcc verify --peers 'a(client, alice), a(shop, bob)'`",
-                ),
+            ),
         );
         return Some(Item {
             kind: ItemKind::Dialect(DialectItem { kind: DialectItemKind::WebLccHeader }),
@@ -454,7 +477,9 @@ fn looks_like_event(tokens: &[Spanned<'_>], i: usize) -> bool {
             t if is_opener(&t) => depth += 1,
             t if is_closer(&t) => depth = depth.saturating_sub(1),
             Token::Send | Token::Receive if depth == 0 => return true,
-            Token::Then | Token::Or | Token::Par | Token::Dot | Token::ClauseOp if depth == 0 => return false,
+            Token::Then | Token::Or | Token::Par | Token::Dot | Token::ClauseOp if depth == 0 => {
+                return false;
+            }
             _ => {}
         }
     }
@@ -561,10 +586,12 @@ fn unexpected(
             Span::new(end, end)
         }
     };
-    let label = if found.is_some() { "unexpected here".to_string() } else { format!("the {} ends here", cx.noun) };
+    let label =
+        if found.is_some() { "unexpected here".to_string() } else { format!("the {} ends here", cx.noun) };
     let prev_tok = prev.map(|p| p.token);
     let expects_event = wanted.starts_with("an event");
-    let delete = |s: &Spanned<'_>| vec![TextEdit { span: Span::new(s.start, s.end), replacement: String::new() }];
+    let delete =
+        |s: &Spanned<'_>| vec![TextEdit { span: Span::new(s.start, s.end), replacement: String::new() }];
     let mut fix: Option<(String, Vec<TextEdit>)> = None;
     let (message, help): (String, Option<String>) = match prev_tok {
         Some(Token::Send) if names == ["a"] => (
@@ -599,7 +626,10 @@ fn unexpected(
                     Some(format!("delete the trailing `{op}`, or write the event that follows it"))
                 }
                 (Some(f), _) if matches!(f.token, Token::Then | Token::Or | Token::Par) => {
-                    fix = Some((format!("delete the second operator `{}`", f.token.canonical_text()), delete(f)));
+                    fix = Some((
+                        format!("delete the second operator `{}`", f.token.canonical_text()),
+                        delete(f),
+                    ));
                     Some("two operators in a row: delete one of them".into())
                 }
                 _ => None,
@@ -741,9 +771,8 @@ fn describe_expected(expected: &[String]) -> String {
         }
     }
     // Everything else, in a fixed order of usefulness.
-    let order = [
-        "=>", "<=", "<-", "then", "or", "par", "::", ",", "|", ")", "]", "}", "(", "[", "{", "AtName",
-    ];
+    let order =
+        ["=>", "<=", "<-", "then", "or", "par", "::", ",", "|", ")", "]", "}", "(", "[", "{", "AtName"];
     let mut rest: Vec<&str> = names.iter().copied().filter(|n| !used.contains(n) && *n != ".").collect();
     rest.sort_by_key(|n| order.iter().position(|o| o == n).unwrap_or(order.len()));
     let mut parts = lead;
