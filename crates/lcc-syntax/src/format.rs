@@ -122,6 +122,7 @@ pub fn format_range(source: &str, start: u32, end: u32) -> Result<Vec<TextEdit>,
     if before.get(line_start..).is_some_and(|s| s.chars().all(|c| c == ' ' || c == '\t')) {
         src_start = line_start;
     } else {
+        src_start = before.trim_end_matches([' ', '\t']).len();
         replacement.insert(0, '\n');
     }
     // A region that ends with a line comment ends with its line break: keep it only if the

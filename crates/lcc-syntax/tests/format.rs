@@ -252,3 +252,460 @@ a(x, Y) :: null
 ";
     insta::assert_snapshot!(check("items", source));
 }
+
+// ---- refusal, edge cases ---------------------------------------------------------------------
+
+#[test]
+fn refuses_files_with_syntax_errors() {
+    let result = format_source("a(r, X) :: m => a(s, Y) then then\n");
+    assert!(result.is_err());
+    let errors = result.err().unwrap_or_default();
+    assert!(!errors.is_empty() && errors.iter().all(|d| d.is_error()));
+    assert!(format_range("a(r, X) :: (m => a(s, Y)\n", 0, 1).is_err());
+}
+
+#[test]
+fn empty_and_comment_only_files() {
+    assert_eq!(check("empty", ""), "");
+    assert_eq!(check("blank", "\n\n  \n"), "");
+    assert_eq!(check("comments only", "\n\n// one\n\n\n/* two */   % three\n\n"), "// one\n\n/* two */ % three\n");
+}
+
+#[test]
+fn crlf_sources_come_out_with_lf() {
+    let source = "// head\r\nr(a, initial)\r\n\r\na(a, X) :: /* x\r\n y */ m => a(b, Y) // t\r\n then null\r\n";
+    let formatted = check("crlf", source);
+    assert!(!formatted.contains('\r'), "{formatted:?}");
+    assert_eq!(formatted, "// head\nr(a, initial)\n\na(a, X) :: /* x\n y */\n    m => a(b, Y) then // t\n    null\n");
+}
+
+// ---- range formatting ------------------------------------------------------------------------
+
+fn apply(source: &str, edits: &[lcc_syntax::diagnostic::TextEdit]) -> String {
+    let mut out = source.to_string();
+    let mut sorted: Vec<_> = edits.iter().collect();
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+    for e in sorted {
+        out.replace_range(e.span.start as usize..e.span.end as usize, &e.replacement);
+    }
+    out
+}
+
+const RANGE_SOURCE: &str = "\
+r(a,initial)  // roles
+r(b,necessary)
+
+a(a,X)::m1=>a(b,Y) // first
+  then m2<=a(b,Y)
+    % inside, own line
+  then null<-c(X)
+
+
+a(b,Y)::m1<=a(a,X) then
+  m2=>a(a,X)
+";
+
+#[test]
+fn range_formatting_rewrites_only_the_items_it_touches() {
+    let at = |needle: &str| u32::try_from(RANGE_SOURCE.find(needle).unwrap_or(0)).unwrap_or(0);
+    // A cursor inside the first clause: only that clause changes (with its comments).
+    let edits = format_range(RANGE_SOURCE, at("m2<="), at("m2<=")).unwrap_or_default();
+    assert_eq!(edits.len(), 1);
+    let applied = apply(RANGE_SOURCE, &edits);
+    insta::assert_snapshot!("range_one_clause", applied);
+    assert!(applied.starts_with("r(a,initial)  // roles\nr(b,necessary)\n\na(a, X) ::\n"));
+    assert!(applied.ends_with("\n\n\na(b,Y)::m1<=a(a,X) then\n  m2=>a(a,X)\n"));
+    let (before, _) = parse(RANGE_SOURCE);
+    let (after, _) = parse(&applied);
+    assert_eq!(sexpr::model(&before), sexpr::model(&after));
+    assert_eq!(comment_texts(&before), comment_texts(&after));
+
+    // A selection over the role declarations reformats both, keeping the trailing comment.
+    let edits = format_range(RANGE_SOURCE, at("initial"), at("necessary")).unwrap_or_default();
+    let applied = apply(RANGE_SOURCE, &edits);
+    assert!(applied.starts_with("r(a, initial) // roles\nr(b, necessary)\n\na(a,X)::"), "{applied}");
+
+    // The whole file as one range gives what the whole-file formatter gives.
+    let len = u32::try_from(RANGE_SOURCE.len()).unwrap_or(0);
+    let whole = apply(RANGE_SOURCE, &format_range(RANGE_SOURCE, 0, len).unwrap_or_default());
+    assert_eq!(whole, format_source(RANGE_SOURCE).unwrap_or_default());
+
+    // Outside every item, or over formatted text: no edits.
+    assert!(format_range(RANGE_SOURCE, at("\n\n\n") + 1, at("\n\n\n") + 1).unwrap_or_default().is_empty());
+    let formatted = format_source(RANGE_SOURCE).unwrap_or_default();
+    let flen = u32::try_from(formatted.len()).unwrap_or(0);
+    assert!(format_range(&formatted, 0, flen).unwrap_or_default().is_empty());
+}
+
+#[test]
+fn range_formatting_puts_an_item_that_shares_a_line_on_its_own_line() {
+    let source = "r(a, initial). r(b,initial). // end\n";
+    let start = u32::try_from(source.find("r(b").unwrap_or(0)).unwrap_or(0);
+    let applied = apply(source, &format_range(source, start, start + 1).unwrap_or_default());
+    assert_eq!(applied, "r(a, initial).\nr(b, initial). // end\n");
+}
+
+// ---- random models ---------------------------------------------------------------------------
+
+/// SplitMix64: a small deterministic generator, so every run checks the same models.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
+        let i = usize::try_from(self.below(options.len() as u64)).unwrap_or(0);
+        options.get(i).copied().unwrap_or("x")
+    }
+}
+
+/// Builds a model as a token list; the separators between tokens (where comments and line
+/// breaks go) are chosen afterwards.
+struct Gen {
+    rng: Rng,
+    toks: Vec<String>,
+}
+
+impl Gen {
+    fn tok(&mut self, t: &str) {
+        self.toks.push(t.to_string());
+    }
+
+    fn term(&mut self, depth: u32) {
+        match if depth >= 2 { self.rng.below(7) } else { self.rng.below(11) } {
+            0 | 1 => {
+                let v = self.rng.pick(&["X", "Y", "Need", "_", "_Acc", "T"]);
+                self.tok(v);
+            }
+            2 => {
+                let a = self.rng.pick(&["ok", "a", "r", "'hello world'", "'or'", "'it\\'s'", "nil"]);
+                self.tok(a);
+            }
+            3 => {
+                let n = self.rng.pick(&["0", "42", "-7", "1.50", "-2.5e3"]);
+                self.tok(n);
+            }
+            4 => {
+                let s = self.rng.pick(&["\"ok\"", "\"say \\\"hi\\\"\"", "\"a\\\\b\\n\\tc\"", "\"\""]);
+                self.tok(s);
+            }
+            5 => {
+                let f = self.rng.pick(&["ping", "f", "_findPeers"]);
+                self.tok(f);
+                self.tok("(");
+                self.tok(")");
+            }
+            6 if depth >= 2 => self.tok("[]"),
+            6 | 7 => {
+                self.tok("[");
+                let n = 1 + self.rng.below(3);
+                for i in 0..n {
+                    if i > 0 {
+                        self.tok(",");
+                    }
+                    self.term(depth + 1);
+                }
+                if self.rng.chance(40) {
+                    self.tok("|");
+                    self.term(depth + 1);
+                }
+                self.tok("]");
+            }
+            _ => {
+                let f = self.rng.pick(&["msg", "vm", "'Quoted'", "pair"]);
+                self.tok(f);
+                self.tok("(");
+                let n = 1 + self.rng.below(3);
+                for i in 0..n {
+                    if i > 0 {
+                        self.tok(",");
+                    }
+                    self.term(depth + 1);
+                }
+                self.tok(")");
+            }
+        }
+    }
+
+    /// A term that the grammar's `Term` rule accepts (no negative literal at the top).
+    fn plain_term(&mut self, depth: u32) {
+        let before = self.toks.len();
+        self.term(depth);
+        if self.toks.get(before).is_some_and(|t| t.starts_with('-')) {
+            self.toks.truncate(before);
+            self.tok("Z");
+        }
+    }
+
+    fn expr(&mut self, depth: u32) {
+        match if depth >= 2 { self.rng.below(3) } else { self.rng.below(7) } {
+            0 | 1 => self.plain_term(3),
+            2 => {
+                let n = self.rng.pick(&["3", "-3", "0.5"]);
+                self.tok(n);
+            }
+            3 | 4 => {
+                self.expr(depth + 1);
+                let op = self.rng.pick(&["+", "-", "*", "/", "mod"]);
+                self.tok(op);
+                self.expr(depth + 1);
+            }
+            5 => {
+                self.tok("-");
+                self.expr(depth + 1);
+            }
+            _ => {
+                self.tok("(");
+                self.expr(depth + 1);
+                let op = self.rng.pick(&["+", "-", "*", "/"]);
+                self.tok(op);
+                self.expr(depth + 1);
+                self.tok(")");
+            }
+        }
+    }
+
+    fn call(&mut self) {
+        let c = self.rng.pick(&["ready", "check", "'odd name'"]);
+        self.tok(c);
+        if self.rng.chance(60) {
+            self.tok("(");
+            self.term(2);
+            self.tok(")");
+        }
+    }
+
+    /// A condition in parentheses or after `and`/`not` (`inside`: the word `or` is allowed).
+    fn cond(&mut self, depth: u32, inside: bool) {
+        match if depth >= 2 { self.rng.below(3) } else { self.rng.below(8) } {
+            0 => self.call(),
+            1 => {
+                self.expr(1);
+                let op = self.rng.pick(&["=", "\\=", "==", "<", ">=", "=<", "=:=", "!="]);
+                self.tok(op);
+                self.expr(1);
+            }
+            2 => {
+                self.plain_term(3);
+                self.tok("is");
+                self.expr(0);
+            }
+            3 => {
+                let not = self.rng.pick(&["not", "\\+", "¬"]);
+                self.tok(not);
+                self.cond(depth + 1, false);
+            }
+            4 | 5 => {
+                self.cond(depth + 1, false);
+                let and = self.rng.pick(&["and", "&&", "∧"]);
+                self.tok(and);
+                self.cond(depth + 1, inside);
+            }
+            6 => {
+                self.cond(depth + 1, false);
+                let or = if inside { self.rng.pick(&["or", "||", "∨"]) } else { "||" };
+                self.tok(or);
+                self.cond(depth + 1, inside);
+            }
+            _ => {
+                self.tok("(");
+                self.cond(depth + 1, true);
+                self.tok(")");
+            }
+        }
+    }
+
+    fn agent(&mut self) {
+        self.tok("a");
+        self.tok("(");
+        let role = self.rng.pick(&["buyer", "shop", "idle", "r"]);
+        self.tok(role);
+        if self.rng.chance(30) {
+            self.tok("(");
+            self.term(2);
+            self.tok(")");
+        }
+        self.tok(",");
+        let id = self.rng.pick(&["X", "Y", "_", "peer1"]);
+        self.tok(id);
+        self.tok(")");
+    }
+
+    fn guard(&mut self) {
+        let arrow = self.rng.pick(&["<-", "<--", "←"]);
+        self.tok(arrow);
+        self.cond(0, false);
+    }
+
+    fn event(&mut self) {
+        match self.rng.below(9) {
+            0 | 1 => {
+                self.plain_term(1);
+                let send = self.rng.pick(&["=>", "⇒"]);
+                self.tok(send);
+                self.agent();
+            }
+            2 | 3 => {
+                self.plain_term(1);
+                self.tok("<=");
+                self.agent();
+            }
+            4 => {
+                // Guard-first receive: the condition starts with a term or `not`.
+                match self.rng.below(3) {
+                    0 => self.call(),
+                    1 => {
+                        self.plain_term(2);
+                        self.tok(">");
+                        self.expr(1);
+                    }
+                    _ => {
+                        self.tok("not");
+                        self.cond(1, false);
+                    }
+                }
+                if self.rng.chance(30) {
+                    self.tok("&&");
+                    self.cond(1, false);
+                }
+                if self.rng.chance(20) {
+                    self.tok("||");
+                    self.cond(1, false);
+                }
+                self.tok("<-");
+                self.plain_term(1);
+                self.tok("<=");
+                self.agent();
+                return;
+            }
+            5 | 6 => self.tok("null"),
+            _ => self.agent(),
+        }
+        if self.rng.chance(40) {
+            self.guard();
+        }
+    }
+
+    fn def(&mut self, depth: u32) {
+        match if depth >= 3 { 0 } else { self.rng.below(10) } {
+            0..=3 => self.event(),
+            4..=7 => {
+                self.def(depth + 1);
+                let op = self.rng.pick(&["then", "then", "or", "par"]);
+                self.tok(op);
+                self.def(depth + 1);
+            }
+            8 => {
+                self.tok("(");
+                self.def(depth + 1);
+                self.tok(")");
+            }
+            _ => {
+                self.tok("{");
+                self.def(depth + 1);
+                self.tok("}");
+            }
+        }
+    }
+
+    fn item(&mut self) {
+        match self.rng.below(6) {
+            0 => {
+                self.tok("r");
+                self.tok("(");
+                let role = self.rng.pick(&["buyer", "shop", "idle"]);
+                self.tok(role);
+                self.tok(",");
+                let kind = self.rng.pick(&["initial", "necessary", "optional", "auxiliary"]);
+                self.tok(kind);
+                if self.rng.chance(50) {
+                    self.tok(",");
+                    self.tok("1");
+                    if self.rng.chance(50) {
+                        self.tok(",");
+                        self.tok("3");
+                    }
+                }
+                self.tok(")");
+            }
+            1 => {
+                self.tok("@annotation");
+                self.tok("(");
+                self.tok("@constraint");
+                self.tok("(");
+                self.call();
+                self.tok(")");
+                self.tok(",");
+                self.tok("total");
+                self.tok(")");
+            }
+            _ => {
+                self.agent();
+                let op = self.rng.pick(&["::", "::="]);
+                self.tok(op);
+                self.def(0);
+            }
+        }
+        if self.rng.chance(30) {
+            self.tok(".");
+        }
+    }
+}
+
+/// Joins tokens with random separators: spaces, line breaks, blank lines and comments.
+fn render(rng: &mut Rng, toks: &[String]) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for (i, tok) in toks.iter().enumerate() {
+        if i > 0 {
+            n += 1;
+            let sep = match rng.below(40) {
+                0 => format!(" // c{n}\n  "),
+                1 => format!("\n  /* c{n} */ "),
+                2 => format!(" /* c{n}\n  more */ "),
+                3 => format!("\n% c{n}\n  "),
+                4 => "\n\n  ".to_string(),
+                5..=9 => "\n  ".to_string(),
+                _ => " ".to_string(),
+            };
+            out.push_str(&sep);
+        }
+        out.push_str(tok);
+    }
+    // Items begin at the start of a line, comments may come before and after.
+    out = out.replace("  a ( ", "a ( ");
+    format!("// top\n{out}\n/* tail */\n")
+}
+
+#[test]
+fn random_models_format_idempotently_and_keep_meaning_and_comments() {
+    let mut parsed = 0;
+    let total = 1500u64;
+    for seed in 0..total {
+        let mut g = Gen { rng: Rng(seed.wrapping_mul(0x1CC)), toks: Vec::new() };
+        let items = 1 + g.rng.below(4);
+        for _ in 0..items {
+            g.item();
+        }
+        let toks = std::mem::take(&mut g.toks);
+        let source = render(&mut g.rng, &toks);
+        let (_, diags) = parse(&source);
+        if diags.iter().any(|d| d.is_error()) {
+            continue;
+        }
+        parsed += 1;
+        check(&format!("random model {seed}:\n{source}\n"), &source);
+    }
+    assert!(parsed * 10 >= total * 9, "only {parsed} of {total} generated models parse");
+}
