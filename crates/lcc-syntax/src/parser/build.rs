@@ -443,6 +443,22 @@ pub fn item_from_head(
     }
 }
 
+/// A term as messages quote it: `name` for short ones, else what kind of term it is.
+fn describe_term(t: &Term) -> String {
+    let what = match &t.kind {
+        TermKind::Var(_) | TermKind::Anon => "variable",
+        TermKind::Atom(_) => "atom",
+        TermKind::Int(_) | TermKind::Float { .. } => "number",
+        TermKind::Str(_) => "string",
+        TermKind::Compound { .. } => "term",
+        TermKind::List { .. } => "list",
+        TermKind::Arith { .. } | TermKind::Neg(_) => "expression",
+        TermKind::Error => return "an unreadable term".into(),
+    };
+    let text = crate::sexpr::term(t);
+    if text.chars().count() <= 30 { format!("{what} `{text}`") } else { format!("a {what}") }
+}
+
 fn role_decl(
     diags: &mut Vec<Diagnostic>,
     head: &Term,
@@ -451,22 +467,18 @@ fn role_decl(
     l: usize,
     r: usize,
 ) -> Item {
-    let bad = |diags: &mut Vec<Diagnostic>, span: Span, label: &str| {
-        diags.push(
-            Diagnostic::new(&codes::BAD_ROLE_DECLARATION, span, "malformed role declaration")
-                .with_label(label)
-                .with_help(
-                    "write r(Role, Kind), r(Role, Kind, Min) or r(Role, Kind, Min, Max) with Kind \
-                     one of initial, necessary, optional, auxiliary",
-                ),
-        );
+    let bad = |diags: &mut Vec<Diagnostic>, span: Span, message: String, label: &str| {
+        diags.push(Diagnostic::new(&codes::BAD_ROLE_DECLARATION, span, message).with_label(label).with_help(
+            "write r(Role, Kind), r(Role, Kind, Min) or r(Role, Kind, Min, Max) with Kind \
+                 one of initial, necessary, optional, auxiliary",
+        ));
         item(ItemKind::Error, terminated, l, r)
     };
     let (role, kind_term, counts) = match args {
         [role, kind, counts @ ..] if counts.len() <= 2 => (role, kind, counts),
         _ => {
-            let label = format!("expected 2 to 4 arguments, found {}", args.len());
-            return bad(diags, head.span, &label);
+            let message = format!("a role declaration takes 2 to 4 arguments, found {}", args.len());
+            return bad(diags, head.span, message, "expected r(Role, Kind, Min, Max)");
         }
     };
     // A literal that could not be read has been reported already.
@@ -474,14 +486,16 @@ fn role_decl(
         return item(ItemKind::Error, terminated, l, r);
     }
     if role.functor().is_none() {
-        return bad(diags, role.span, "the role must be an atom or a compound term");
+        let message = format!("expected a role name, found {}", describe_term(role));
+        return bad(diags, role.span, message, "the role must be an atom or a compound term");
     }
     let kind = match kind_term.functor() {
         Some((name, [])) => RoleKind::from_name(name),
         _ => None,
     };
     let Some(kind) = kind else {
-        return bad(diags, kind_term.span, "expected initial, necessary, optional or auxiliary");
+        let message = format!("expected a role kind, found {}", describe_term(kind_term));
+        return bad(diags, kind_term.span, message, "expected initial, necessary, optional or auxiliary");
     };
     if matches!(kind, RoleKind::Cyclic | RoleKind::Uncommitted) {
         diags.push(
@@ -499,10 +513,14 @@ fn role_decl(
         );
     }
     let mut numbers = Vec::new();
-    for count in counts {
+    for (count, what) in counts.iter().zip(["minimum", "maximum"]) {
         match count.kind {
             TermKind::Int(n) if n >= 0 => numbers.push((n.unsigned_abs(), count.span)),
-            _ => return bad(diags, count.span, "expected a non-negative integer"),
+            _ => {
+                let message =
+                    format!("expected a number of peers as the {what}, found {}", describe_term(count));
+                return bad(diags, count.span, message, "expected a non-negative integer");
+            }
         }
     }
     let mut numbers = numbers.into_iter();
@@ -510,7 +528,8 @@ fn role_decl(
     if let (Some((lo, _)), Some((hi, hi_span))) = (min, max)
         && hi < lo
     {
-        return bad(diags, hi_span, "the maximum is smaller than the minimum");
+        let message = format!("the maximum number of peers ({hi}) is smaller than the minimum ({lo})");
+        return bad(diags, hi_span, message, "smaller than the minimum");
     }
     item(
         ItemKind::RoleDecl(RoleDecl { role: role.clone(), kind, kind_span: kind_term.span, min, max }),
