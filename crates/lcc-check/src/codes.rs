@@ -1,8 +1,8 @@
 //! Diagnostic codes of the semantic checker: E01xx errors, W01xx warnings. They use the one
 //! `Code` type of `lcc_syntax::codes`; [`all`] lists every code of the toolchain.
 
-use lcc_syntax::codes::Code;
 use lcc_syntax::Severity::{Error, Warning};
+use lcc_syntax::codes::Code;
 
 pub static UNDEFINED_ROLE: Code = Code {
     id: "E0101",

@@ -3,8 +3,8 @@
 //! Editing one file re-runs only that file's queries.
 
 use crate::ir;
-use lcc_syntax::ast;
 use lcc_syntax::Diagnostic;
+use lcc_syntax::ast;
 use std::sync::{Arc, Mutex};
 
 /// One source file: its path (for messages) and its text.
@@ -55,17 +55,11 @@ pub fn diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Vec<Diagnostic
 
 /// The database. Cloning is cheap (a handle); edits go through `SourceFile::set_text`.
 #[salsa::db]
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Database {
     storage: salsa::Storage<Self>,
     /// When set, the names of executed queries are recorded (tests of incrementality).
     log: Option<Arc<Mutex<Vec<String>>>>,
-}
-
-impl Default for Database {
-    fn default() -> Self {
-        Database { storage: salsa::Storage::default(), log: None }
-    }
 }
 
 #[salsa::db]
@@ -77,10 +71,10 @@ impl Database {
         let log: Arc<Mutex<Vec<String>>> = Arc::default();
         let sink = Arc::clone(&log);
         let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
-            if let salsa::EventKind::WillExecute { database_key } = event.kind {
-                if let Ok(mut log) = sink.lock() {
-                    log.push(format!("{database_key:?}"));
-                }
+            if let salsa::EventKind::WillExecute { database_key } = event.kind
+                && let Ok(mut log) = sink.lock()
+            {
+                log.push(format!("{database_key:?}"));
             }
         })));
         Database { storage, log: Some(log) }

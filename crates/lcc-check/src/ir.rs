@@ -142,9 +142,9 @@ impl Sort {
     pub fn compatible(&self, other: &Sort) -> bool {
         match (self, other) {
             (Sort::Unknown, _) | (_, Sort::Unknown) => true,
-            // Peer ids are atoms or strings at run time.
-            (Sort::PeerId, Sort::Atom | Sort::String | Sort::PeerId)
-            | (Sort::Atom | Sort::String, Sort::PeerId) => true,
+            // Peer ids are constants: atoms or strings (numbers are not ruled out).
+            (Sort::PeerId, Sort::Atom | Sort::String | Sort::Number | Sort::PeerId)
+            | (Sort::Atom | Sort::String | Sort::Number, Sort::PeerId) => true,
             (Sort::List(a), Sort::List(b)) => a.compatible(b),
             (Sort::Compound(f, n), Sort::Compound(g, m)) => f == g && n == m,
             (a, b) => a == b,
@@ -180,9 +180,22 @@ pub enum Term {
     Int(i64, Span),
     Float(f64, Span),
     Str(String, Span),
-    Compound { functor: SmolStr, args: Vec<Term>, span: Span },
-    List { items: Vec<Term>, tail: Option<Box<Term>>, span: Span },
-    Arith { op: ArithOp, lhs: Box<Term>, rhs: Box<Term>, span: Span },
+    Compound {
+        functor: SmolStr,
+        args: Vec<Term>,
+        span: Span,
+    },
+    List {
+        items: Vec<Term>,
+        tail: Option<Box<Term>>,
+        span: Span,
+    },
+    Arith {
+        op: ArithOp,
+        lhs: Box<Term>,
+        rhs: Box<Term>,
+        span: Span,
+    },
     Neg(Box<Term>, Span),
     /// Could not be lowered (a syntax error was reported).
     Error(Span),
@@ -256,14 +269,31 @@ pub struct Node {
 #[derive(Clone, Debug, PartialEq)]
 pub enum NodeKind {
     /// `M => a(R, I) <- C`: C is solved first, then M is sent.
-    Send { message: Term, to: AgentRef, guard: Option<Cond>, message_id: Option<MessageId> },
+    Send {
+        message: Term,
+        to: AgentRef,
+        guard: Option<Cond>,
+        message_id: Option<MessageId>,
+    },
     /// `M <= a(R, I) <- C` or `C <- M <= a(R, I)`: one atomic step.
-    Receive { message: Term, from: AgentRef, guard: Option<Cond>, guard_first: bool, message_id: Option<MessageId> },
+    Receive {
+        message: Term,
+        from: AgentRef,
+        guard: Option<Cond>,
+        guard_first: bool,
+        message_id: Option<MessageId>,
+    },
     /// `null <- C`
-    Null { guard: Option<Cond> },
+    Null {
+        guard: Option<Cond>,
+    },
     /// `a(R, Id) <- C`: this peer continues as R. `tail` when nothing follows it in the clause
     /// (it replaces the current clause instead of nesting).
-    RoleChange { target: AgentRef, guard: Option<Cond>, tail: bool },
+    RoleChange {
+        target: AgentRef,
+        guard: Option<Cond>,
+        tail: bool,
+    },
     Then(Vec<Node>),
     Or(Vec<Node>),
     Par(Vec<Node>),
@@ -277,13 +307,30 @@ pub enum Cond {
     And(Vec<Cond>, Span),
     Or(Vec<Cond>, Span),
     Not(Box<Cond>, Span),
-    Compare { op: CmpOp, lhs: Term, rhs: Term, span: Span },
-    Is { lhs: Term, rhs: Term, span: Span },
+    Compare {
+        op: CmpOp,
+        lhs: Term,
+        rhs: Term,
+        span: Span,
+    },
+    Is {
+        lhs: Term,
+        rhs: Term,
+        span: Span,
+    },
     /// A call of a built-in list predicate.
-    Builtin { builtin: Builtin, args: Vec<Term>, span: Span },
+    Builtin {
+        builtin: Builtin,
+        args: Vec<Term>,
+        span: Span,
+    },
     /// A call of an external constraint (through the constraint ABI at run time, abstract in
     /// the model checker).
-    External { constraint: ConstraintId, args: Vec<Term>, span: Span },
+    External {
+        constraint: ConstraintId,
+        args: Vec<Term>,
+        span: Span,
+    },
     Error(Span),
 }
 

@@ -9,9 +9,9 @@ pub mod db;
 pub mod ir;
 pub mod lower;
 
-pub use db::{check, diagnostics, parse, Database, SourceFile};
+pub use db::{Database, SourceFile, check, diagnostics, parse};
 
-use lcc_syntax::{ast, Diagnostic};
+use lcc_syntax::{Diagnostic, ast};
 
 /// Lowers a parsed file to the IR and runs every analysis. Pure: the database calls this, and
 /// so can tests that need no incrementality.
@@ -29,6 +29,7 @@ pub fn check_source(source: &str) -> (ir::Model, Vec<Diagnostic>) {
     let (ast, mut diagnostics) = lcc_syntax::parse(source);
     let (model, more) = check_ast(source, &ast);
     diagnostics.extend(more);
-    diagnostics.sort_by(|a, b| (a.span.start, a.span.end, a.code.id).cmp(&(b.span.start, b.span.end, b.code.id)));
+    diagnostics
+        .sort_by(|a, b| (a.span.start, a.span.end, a.code.id).cmp(&(b.span.start, b.span.end, b.code.id)));
     (model, diagnostics)
 }

@@ -15,7 +15,15 @@ pub struct Lowered {
 }
 
 pub fn lower(source: &str, ast: &ast::Model) -> Lowered {
-    let mut cx = Lowerer { source, diags: Vec::new(), model: Model::default(), role_index: HashMap::new(), arity_of: Vec::new() };
+    let broken_roles = broken_roles(source, ast);
+    let mut cx = Lowerer {
+        source,
+        diags: Vec::new(),
+        model: Model::default(),
+        role_index: HashMap::new(),
+        arity_of: Vec::new(),
+        broken_roles,
+    };
     cx.collect_roles(ast);
     cx.collect_declarations(ast);
     let annotations = total_constraints(ast);
@@ -33,9 +41,30 @@ pub fn lower(source: &str, ast: &ast::Model) -> Lowered {
 /// role is not an atom or compound (reported).
 fn defining_clauses(ast: &ast::Model) -> impl Iterator<Item = (&ast::Item, &ast::Clause)> {
     ast.items.iter().filter_map(|item| match &item.kind {
-        ItemKind::Clause(clause) if clause.body.is_some() && clause_role(clause).is_some() => Some((item, clause)),
+        ItemKind::Clause(clause) if clause.body.is_some() && clause_role(clause).is_some() => {
+            Some((item, clause))
+        }
         _ => None,
     })
+}
+
+/// The role names of the items that failed to parse but start like a clause, `a(name`.
+fn broken_roles(source: &str, ast: &ast::Model) -> Vec<SmolStr> {
+    let mut out = Vec::new();
+    for item in &ast.items {
+        if !matches!(item.kind, ItemKind::Error) {
+            continue;
+        }
+        let text = source.get(item.span.range()).unwrap_or("").trim_start();
+        let Some(rest) = text.strip_prefix('a') else { continue };
+        let Some(rest) = rest.trim_start().strip_prefix('(') else { continue };
+        let rest = rest.trim_start();
+        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            out.push(SmolStr::from(name));
+        }
+    }
+    out
 }
 
 /// The role name and arguments of a clause head's role term, if it names a role.
@@ -47,21 +76,21 @@ fn clause_role(clause: &ast::Clause) -> Option<(&str, &[ast::Term])> {
 /// `@annotation(@role(r), …)`.
 fn total_constraints(ast: &ast::Model) -> Vec<(SmolStr, usize)> {
     fn visit(target: &ast::AnnotationArg, value: &ast::AnnotationArg, out: &mut Vec<(SmolStr, usize)>) {
-        if let ast::AnnotationArg::Tagged { name, args, .. } = target {
-            if name == "constraint" {
-                let total = matches!(value, ast::AnnotationArg::Term(t)
+        if let ast::AnnotationArg::Tagged { name, args, .. } = target
+            && name == "constraint"
+        {
+            let total = matches!(value, ast::AnnotationArg::Term(t)
                     if matches!(&t.kind, TermKind::Atom(a) if a == "total"));
-                if let (true, Some(ast::AnnotationArg::Term(term))) = (total, args.first()) {
-                    if let Some((f, a)) = term.functor() {
-                        out.push((f.into(), a.len()));
-                    }
-                }
+            if let (true, Some(ast::AnnotationArg::Term(term))) = (total, args.first())
+                && let Some((f, a)) = term.functor()
+            {
+                out.push((f.into(), a.len()));
             }
         }
-        if let ast::AnnotationArg::Tagged { name, args, .. } = value {
-            if let ("annotation", [t, v]) = (name.as_str(), args.as_slice()) {
-                visit(t, v, out);
-            }
+        if let ast::AnnotationArg::Tagged { name, args, .. } = value
+            && let ("annotation", [t, v]) = (name.as_str(), args.as_slice())
+        {
+            visit(t, v, out);
         }
     }
     let mut out = Vec::new();
@@ -80,10 +109,13 @@ struct Lowerer<'a> {
     role_index: HashMap<SmolStr, RoleId>,
     /// Arity of every clause, by `ClauseId` (known before the clauses are lowered).
     arity_of: Vec<usize>,
+    /// Role names of clauses that failed to parse (`a(name…` at the start of an error item):
+    /// references to them are not reported as undefined.
+    broken_roles: Vec<SmolStr>,
 }
 
 /// Edit distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -111,9 +143,15 @@ impl Lowerer<'_> {
             let ItemKind::Clause(clause) = &item.kind else { continue };
             if clause_role(clause).is_none() {
                 self.diags.push(
-                    Diagnostic::new(&codes::BAD_ROLE_TERM, clause.head.role.span, "a role must be an atom or a compound term")
-                        .with_label("this cannot name a role")
-                        .with_help("write the role's name, e.g. `a(buyer, B) :: …` or `a(overloaded(Need), P) :: …`"),
+                    Diagnostic::new(
+                        &codes::BAD_ROLE_TERM,
+                        clause.head.role.span,
+                        "a role must be an atom or a compound term",
+                    )
+                    .with_label("this cannot name a role")
+                    .with_help(
+                        "write the role's name, e.g. `a(buyer, B) :: …` or `a(overloaded(Need), P) :: …`",
+                    ),
                 );
             }
         }
@@ -124,10 +162,14 @@ impl Lowerer<'_> {
             let key: SmolStr = name.into();
             if let Some(first) = seen.get(&(key.clone(), args.len())) {
                 self.diags.push(
-                    Diagnostic::new(&codes::DUPLICATE_CLAUSE, clause.head.span, format!("role `{name}` is defined twice"))
-                        .with_label("second clause for this role")
-                        .with_secondary(*first, "first defined here")
-                        .with_help("a role has one clause: combine the definitions with `or`"),
+                    Diagnostic::new(
+                        &codes::DUPLICATE_CLAUSE,
+                        clause.head.span,
+                        format!("role `{name}` is defined twice"),
+                    )
+                    .with_label("second clause for this role")
+                    .with_secondary(*first, "first defined here")
+                    .with_help("a role has one clause: combine the definitions with `or`"),
                 );
             } else {
                 seen.insert((key.clone(), args.len()), clause.head.span);
@@ -138,7 +180,11 @@ impl Lowerer<'_> {
                         Diagnostic::new(
                             &codes::ROLE_OVERLOADED,
                             clause.head.role.span,
-                            format!("role `{name}` is defined with {} and with {} arguments", arity, args.len()),
+                            format!(
+                                "role `{name}` is defined with {} and with {} arguments",
+                                arity,
+                                args.len()
+                            ),
                         )
                         .with_label("another clause of the same role name")
                         .with_secondary(*first, "first defined here")
@@ -181,37 +227,51 @@ impl Lowerer<'_> {
             };
             match self.role_index.get(name).copied() {
                 Some(id) => {
-                    if let Some(role) = self.model.roles.get_mut(id.index()) {
-                        if role.declaration.is_none() {
-                            role.declaration = Some(declaration);
-                        }
+                    if let Some(role) = self.model.roles.get_mut(id.index())
+                        && role.declaration.is_none()
+                    {
+                        role.declaration = Some(declaration);
                     }
                 }
+                None if self.broken_roles.iter().any(|b| b == name) => {}
                 None => self.diags.push(
-                    Diagnostic::new(&codes::ROLE_WITHOUT_CLAUSE, decl.role.span, format!("role `{name}` is declared but has no clause"))
-                        .with_label("no clause `a(…, Id) :: …` defines this role")
-                        .with_help("add the role's clause, or remove the declaration"),
+                    Diagnostic::new(
+                        &codes::ROLE_WITHOUT_CLAUSE,
+                        decl.role.span,
+                        format!("role `{name}` is declared but has no clause"),
+                    )
+                    .with_label("no clause `a(…, Id) :: …` defines this role")
+                    .with_help("add the role's clause, or remove the declaration"),
                 ),
             }
         }
         if any {
-            for item in &ast.items {
-                let ItemKind::Clause(clause) = &item.kind else { continue };
+            // New declarations go after the last one, in its style.
+            let last = ast.items.iter().rev().find(|i| matches!(i.kind, ItemKind::RoleDecl(_)));
+            let (insert, dot) = match last {
+                Some(item) => (
+                    ast::Span::new(item.span.end as usize, item.span.end as usize),
+                    if item.terminated { "." } else { "" },
+                ),
+                None => (ast::Span::default(), ""),
+            };
+            let mut reported: Vec<&str> = Vec::new();
+            for (_, clause) in defining_clauses(ast) {
                 let Some((name, _)) = clause_role(clause) else { continue };
                 let declared = self
                     .role_index
                     .get(name)
                     .and_then(|id| self.model.roles.get(id.index()))
                     .is_some_and(|r| r.declaration.is_some());
-                if !declared {
-                    let insert = ast::Span::new(item.span.start as usize, item.span.start as usize);
+                if !declared && !reported.contains(&name) {
+                    reported.push(name);
                     self.diags.push(
                         Diagnostic::new(&codes::UNDECLARED_ROLE, clause.head.role.span, format!("role `{name}` has no declaration"))
                             .with_label("the other roles of this model are declared with r(…)")
                             .with_help("declare it: `initial` or `necessary` to start peers in it, `auxiliary` if peers only change into it")
                             .with_fix(
                                 format!("declare `{name}` as auxiliary"),
-                                vec![TextEdit { span: insert, replacement: format!("r({name}, auxiliary)\n\n") }],
+                                vec![TextEdit { span: insert, replacement: format!("\nr({name}, auxiliary){dot}") }],
                             ),
                     );
                 }
@@ -248,7 +308,14 @@ impl Lowerer<'_> {
         self.model.clauses.push(clause_ir);
     }
 
-    fn lower_def(&mut self, def: &ast::Def, scope: &mut Scope, clause: &Clause, id: ClauseId, tail: bool) -> Node {
+    fn lower_def(
+        &mut self,
+        def: &ast::Def,
+        scope: &mut Scope,
+        clause: &Clause,
+        id: ClauseId,
+        tail: bool,
+    ) -> Node {
         let def = def.ungrouped();
         if let Some((op, _, _)) = def.as_binary() {
             let mut parts = Vec::new();
@@ -289,7 +356,9 @@ impl Lowerer<'_> {
                 let guard = self.lower_guard(event.guard.as_ref(), scope, id);
                 NodeKind::Receive { message, from, guard, guard_first: *guard_first, message_id: None }
             }
-            EventKind::Null { .. } => NodeKind::Null { guard: self.lower_guard(event.guard.as_ref(), scope, id) },
+            EventKind::Null { .. } => {
+                NodeKind::Null { guard: self.lower_guard(event.guard.as_ref(), scope, id) }
+            }
             EventKind::RoleChange(agent) => {
                 let guard = self.lower_guard(event.guard.as_ref(), scope, id);
                 let target = self.agent_ref(agent, scope);
@@ -303,6 +372,8 @@ impl Lowerer<'_> {
     /// A role change must keep the clause's own peer id.
     fn check_own_id(&mut self, agent: &ast::Agent, target: &AgentRef, clause: &Clause) {
         let same = match (&target.id, &clause.self_id) {
+            // `_` names no peer, and a head with `_` as its id gives nothing to compare with.
+            (Term::Anon(_) | Term::Error(_), _) | (_, Term::Anon(_) | Term::Error(_)) => true,
             (Term::Var(a, _), Term::Var(b, _)) => a == b,
             (a, b) => crate::analysis::same_term(a, b),
         };
@@ -319,7 +390,9 @@ impl Lowerer<'_> {
             )
             .with_label(format!("should be `{own}`, this clause's own id"))
             .with_secondary(clause.self_id.span(), "the clause's own id")
-            .with_help("a role change changes the role of the peer running this clause; it cannot move another peer")
+            .with_help(
+                "a role change changes the role of the peer running this clause; it cannot move another peer",
+            )
             .with_fix(
                 format!("use the clause's own id `{own}`"),
                 vec![TextEdit { span: agent.id.span, replacement: own.clone() }],
@@ -331,9 +404,13 @@ impl Lowerer<'_> {
         let id = scope.term(&agent.id);
         let Some((name, args)) = agent.role.functor() else {
             self.diags.push(
-                Diagnostic::new(&codes::BAD_ROLE_TERM, agent.role.span, "a role must be an atom or a compound term")
-                    .with_label("this cannot name a role")
-                    .with_help("name the role, e.g. `a(buyer, B)`"),
+                Diagnostic::new(
+                    &codes::BAD_ROLE_TERM,
+                    agent.role.span,
+                    "a role must be an atom or a compound term",
+                )
+                .with_label("this cannot name a role")
+                .with_help("name the role, e.g. `a(buyer, B)`"),
             );
             return AgentRef {
                 role: None,
@@ -345,41 +422,59 @@ impl Lowerer<'_> {
             };
         };
         let args: Vec<Term> = args.iter().map(|a| scope.term(a)).collect();
-        let name_span = ast::Span::new(agent.role.span.start as usize, agent.role.span.start as usize + name.len());
+        let name_span =
+            ast::Span::new(agent.role.span.start as usize, agent.role.span.start as usize + name.len());
         let role = self.role_index.get(name).copied();
         match role.and_then(|r| self.model.roles.get(r.index())) {
+            None if self.broken_roles.iter().any(|b| b == name) => {
+                // Its clause could not be parsed: a syntax error is reported there.
+            }
             None => {
-                let best = self
+                // A suggestion only when one defined role is clearly the closest.
+                let mut close: Vec<(usize, SmolStr)> = self
                     .model
                     .roles
                     .iter()
                     .filter(|r| !r.clauses.is_empty())
                     .map(|r| (distance(name, &r.name), r.name.clone()))
-                    .filter(|(d, n)| *d <= 2.max(n.len() / 3))
-                    .min();
-                let mut diag = Diagnostic::new(&codes::UNDEFINED_ROLE, name_span, format!("role `{name}` is not defined"))
-                    .with_label("no clause `a(…, Id) :: …` defines this role");
+                    .filter(|(d, _)| {
+                        *d > 0 && *d < name.chars().count() && *d <= (name.chars().count() / 3).max(1)
+                    })
+                    .collect();
+                close.sort();
+                let best = match close.as_slice() {
+                    [(d, n), rest @ ..] if rest.first().is_none_or(|(e, _)| e > d) => Some((*d, n.clone())),
+                    _ => None,
+                };
+                let mut diag = Diagnostic::new(
+                    &codes::UNDEFINED_ROLE,
+                    name_span,
+                    format!("role `{name}` is not defined"),
+                )
+                .with_label("no clause `a(…, Id) :: …` defines this role");
                 diag = match best {
-                    Some((_, suggestion)) => diag
-                        .with_help(format!("did you mean `{suggestion}`?"))
-                        .with_fix(format!("rename to `{suggestion}`"), vec![TextEdit { span: name_span, replacement: suggestion.to_string() }]),
+                    Some((_, suggestion)) => {
+                        diag.with_help(format!("did you mean `{suggestion}`?")).with_fix(
+                            format!("rename to `{suggestion}`"),
+                            vec![TextEdit { span: name_span, replacement: suggestion.to_string() }],
+                        )
+                    }
                     None => diag.with_help("add a clause for this role, or name a defined role"),
                 };
                 self.diags.push(diag);
             }
             Some(r) => {
-                let arities: Vec<usize> = r
-                    .clauses
-                    .iter()
-                    .filter_map(|c| self.clause_arity(*c))
-                    .collect();
+                let mut arities: Vec<usize> =
+                    r.clauses.iter().filter_map(|c| self.clause_arity(*c)).collect();
+                arities.sort_unstable();
+                arities.dedup();
                 if !args.is_empty() && !arities.is_empty() && !arities.contains(&args.len()) {
                     let expected = arities.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" or ");
                     self.diags.push(
                         Diagnostic::new(
                             &codes::ROLE_ARITY,
                             agent.role.span,
-                            format!("role `{name}` takes {expected} arguments, not {}", args.len()),
+                            format!("role `{name}` takes {expected} argument{}, not {}", if expected == "1" { "" } else { "s" }, args.len()),
                         )
                         .with_label(format!("{} arguments", args.len()))
                         .with_help(format!("write `a({name}, Id)` to refer to any peer in the role, or give {expected} arguments")),
@@ -394,7 +489,12 @@ impl Lowerer<'_> {
         self.arity_of.get(clause.index()).copied()
     }
 
-    fn lower_guard(&mut self, guard: Option<&ast::Guard>, scope: &mut Scope, clause: ClauseId) -> Option<Cond> {
+    fn lower_guard(
+        &mut self,
+        guard: Option<&ast::Guard>,
+        scope: &mut Scope,
+        clause: ClauseId,
+    ) -> Option<Cond> {
         guard.map(|g| self.lower_cond(&g.constraint, scope, clause))
     }
 
@@ -424,7 +524,11 @@ impl Lowerer<'_> {
                         Diagnostic::new(
                             &codes::BUILTIN_ARITY,
                             term.span,
-                            format!("built-in `{name}` takes {} arguments, not {}", builtin.arity(), args.len()),
+                            format!(
+                                "built-in `{name}` takes {} arguments, not {}",
+                                builtin.arity(),
+                                args.len()
+                            ),
                         )
                         .with_label(format!("{name}/{} is the built-in", builtin.arity()))
                         .with_help(match builtin {
@@ -500,7 +604,12 @@ impl Scope {
                     Some(id) => *id,
                     None => {
                         let id = VarId::from_index(self.vars.len());
-                        self.vars.push(Variable { name: name.clone(), binding: span, occurrences: Vec::new(), sort: Sort::Unknown });
+                        self.vars.push(Variable {
+                            name: name.clone(),
+                            binding: span,
+                            occurrences: Vec::new(),
+                            sort: Sort::Unknown,
+                        });
                         self.by_name.insert(name.clone(), id);
                         id
                     }
@@ -517,19 +626,20 @@ impl Scope {
             TermKind::Str(s) => Term::Str(s.clone(), span),
             TermKind::Compound { functor, args } => {
                 let args: Vec<Term> = args.iter().map(|a| self.term(a)).collect();
-                if args.is_empty() { Term::Atom(functor.clone(), span) } else { Term::Compound { functor: functor.clone(), args, span } }
+                if args.is_empty() {
+                    Term::Atom(functor.clone(), span)
+                } else {
+                    Term::Compound { functor: functor.clone(), args, span }
+                }
             }
             TermKind::List { items, tail } => Term::List {
                 items: items.iter().map(|i| self.term(i)).collect(),
                 tail: tail.as_ref().map(|t| Box::new(self.term(t))),
                 span,
             },
-            TermKind::Arith { op, lhs, rhs } => Term::Arith {
-                op: *op,
-                lhs: Box::new(self.term(lhs)),
-                rhs: Box::new(self.term(rhs)),
-                span,
-            },
+            TermKind::Arith { op, lhs, rhs } => {
+                Term::Arith { op: *op, lhs: Box::new(self.term(lhs)), rhs: Box::new(self.term(rhs)), span }
+            }
             TermKind::Neg(inner) => Term::Neg(Box::new(self.term(inner)), span),
             TermKind::Error => Term::Error(span),
         }
