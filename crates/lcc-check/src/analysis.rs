@@ -966,6 +966,9 @@ fn message_lints(
         model.role(id).is_some_and(|r| r.clauses.iter().filter_map(|&c| model.clause(c)).any(is_broken))
     };
     let role_of = |e: &Event<'_>| model.clause(e.clause).map(|c| c.role);
+    let head_of = |role: RoleId| {
+        model.role(role).and_then(|r| r.clauses.first()).and_then(|&c| model.clause(c)).map(|c| c.head_span)
+    };
     // Events of a role with a functor/arity whose other end did not resolve (an error was
     // reported there): they may be the missing partner.
     let unresolved = |role: RoleId, send: bool, f: &str, arity: usize| {
@@ -1016,6 +1019,15 @@ fn message_lints(
                         format!("`{receiver}` receives `{f}/{n}` from `{from}` here"),
                     );
                 }
+                if let (true, Some(head)) = (near.is_empty(), head_of(sig.receiver)) {
+                    diag = diag.with_secondary(
+                        head,
+                        format!(
+                            "the clause of `{receiver}` receives no `{}/{}` from `{sender}`",
+                            sig.functor, sig.arity
+                        ),
+                    );
+                }
                 diags.push(diag.with_help(format!(
                     "add `{}{} <= a({sender}, Id)` to the clause of `{receiver}`, or check the message's name and arity",
                     sig.functor,
@@ -1048,6 +1060,15 @@ fn message_lints(
                     diag = diag.with_secondary(
                         e.message.span(),
                         format!("`{sender}` sends `{f}/{n}` to `{to}` here"),
+                    );
+                }
+                if let (true, Some(head)) = (near.is_empty(), head_of(sig.sender)) {
+                    diag = diag.with_secondary(
+                        head,
+                        format!(
+                            "the clause of `{sender}` sends no `{}/{}` to `{receiver}`",
+                            sig.functor, sig.arity
+                        ),
                     );
                 }
                 diags.push(diag.with_help("a peer waiting here waits for ever; check the message's name and arity, or the sending role"));

@@ -22,6 +22,7 @@ pub fn lower(source: &str, ast: &ast::Model) -> Lowered {
         model: Model::default(),
         role_index: HashMap::new(),
         arity_of: Vec::new(),
+        head_role_span: Vec::new(),
         broken_roles,
     };
     cx.collect_roles(ast);
@@ -109,6 +110,8 @@ struct Lowerer<'a> {
     role_index: HashMap<SmolStr, RoleId>,
     /// Arity of every clause, by `ClauseId` (known before the clauses are lowered).
     arity_of: Vec<usize>,
+    /// The span of the role term in every clause's head, by `ClauseId`.
+    head_role_span: Vec<ast::Span>,
     /// Role names of clauses that failed to parse (`a(name…` at the start of an error item):
     /// references to them are not reported as undefined.
     broken_roles: Vec<SmolStr>,
@@ -159,6 +162,7 @@ impl Lowerer<'_> {
             let Some((name, args)) = clause_role(clause) else { continue };
             let id = ClauseId::from_index(n);
             self.arity_of.push(args.len());
+            self.head_role_span.push(clause.head.role.span);
             let key: SmolStr = name.into();
             if let Some(first) = seen.get(&(key.clone(), args.len())) {
                 self.diags.push(
@@ -248,6 +252,7 @@ impl Lowerer<'_> {
         if any {
             // New declarations go after the last one, in its style.
             let last = ast.items.iter().rev().find(|i| matches!(i.kind, ItemKind::RoleDecl(_)));
+            let last_span = last.map(|i| i.span);
             let (insert, dot) = match last {
                 Some(item) => (
                     ast::Span::new(item.span.end as usize, item.span.end as usize),
@@ -265,9 +270,18 @@ impl Lowerer<'_> {
                     .is_some_and(|r| r.declaration.is_some());
                 if !declared && !reported.contains(&name) {
                     reported.push(name);
+                    let mut diag = Diagnostic::new(
+                        &codes::UNDECLARED_ROLE,
+                        clause.head.role.span,
+                        format!("role `{name}` has no declaration"),
+                    )
+                    .with_label("no `r(…)` declares this role");
+                    if let Some(at) = last_span {
+                        diag =
+                            diag.with_secondary(at, "the other roles of this model are declared with r(…)");
+                    }
                     self.diags.push(
-                        Diagnostic::new(&codes::UNDECLARED_ROLE, clause.head.role.span, format!("role `{name}` has no declaration"))
-                            .with_label("the other roles of this model are declared with r(…)")
+                        diag
                             .with_help("declare it: `initial` or `necessary` to start peers in it, `auxiliary` if peers only change into it")
                             .with_fix(
                                 format!("declare `{name}` as auxiliary"),
@@ -412,6 +426,30 @@ impl Lowerer<'_> {
                 .with_label("this cannot name a role")
                 .with_help("name the role, e.g. `a(buyer, B)`"),
             );
+            // `a(Server, S)` where a role `server` exists: the capital was the slip.
+            if let ast::TermKind::Var(var) = &agent.role.kind {
+                let lower: String = var
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if i == 0 { c.to_ascii_lowercase() } else { c })
+                    .collect();
+                let defined =
+                    self.role_index.get(lower.as_str()).and_then(|r| self.model.roles.get(r.index()));
+                if let (Some(role), Some(diag)) =
+                    (defined.filter(|r| !r.clauses.is_empty()), self.diags.last_mut())
+                {
+                    let name = role.name.clone();
+                    *diag = diag
+                        .clone()
+                        .with_help(format!(
+                            "a name that starts with a capital is a variable; the role is `{name}`"
+                        ))
+                        .with_fix(
+                            format!("rename to `{name}`"),
+                            vec![TextEdit { span: agent.role.span, replacement: name.to_string() }],
+                        );
+                }
+            }
             return AgentRef {
                 role: None,
                 role_name: SmolStr::default(),
@@ -422,8 +460,12 @@ impl Lowerer<'_> {
             };
         };
         let args: Vec<Term> = args.iter().map(|a| scope.term(a)).collect();
-        let name_span =
-            ast::Span::new(agent.role.span.start as usize, agent.role.span.start as usize + name.len());
+        // The role's name as written (a quoted atom spans its quotes).
+        let start = agent.role.span.start as usize;
+        let name_span = match self.source.get(start..) {
+            Some(rest) if rest.starts_with(name) => ast::Span::new(start, start + name.len()),
+            _ => agent.role.span,
+        };
         let role = self.role_index.get(name).copied();
         match role.and_then(|r| self.model.roles.get(r.index())) {
             None if self.broken_roles.iter().any(|b| b == name) => {
@@ -446,12 +488,19 @@ impl Lowerer<'_> {
                     [(d, n), rest @ ..] if rest.first().is_none_or(|(e, _)| e > d) => Some((*d, n.clone())),
                     _ => None,
                 };
+                let defined_at = best.as_ref().and_then(|(_, n)| {
+                    let role = self.role_index.get(n).and_then(|r| self.model.roles.get(r.index()))?;
+                    role.clauses.first().and_then(|c| self.head_role_span.get(c.index())).copied()
+                });
                 let mut diag = Diagnostic::new(
                     &codes::UNDEFINED_ROLE,
                     name_span,
                     format!("role `{name}` is not defined"),
                 )
                 .with_label("no clause `a(…, Id) :: …` defines this role");
+                if let (Some(at), Some((_, suggestion))) = (defined_at, &best) {
+                    diag = diag.with_secondary(at, format!("`{suggestion}` is defined here"));
+                }
                 diag = match best {
                     Some((_, suggestion)) => {
                         diag.with_help(format!("did you mean `{suggestion}`?")).with_fix(
@@ -470,15 +519,25 @@ impl Lowerer<'_> {
                 arities.dedup();
                 if !args.is_empty() && !arities.is_empty() && !arities.contains(&args.len()) {
                     let expected = arities.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" or ");
-                    self.diags.push(
-                        Diagnostic::new(
-                            &codes::ROLE_ARITY,
-                            agent.role.span,
-                            format!("role `{name}` takes {expected} argument{}, not {}", if expected == "1" { "" } else { "s" }, args.len()),
-                        )
-                        .with_label(format!("{} arguments", args.len()))
-                        .with_help(format!("write `a({name}, Id)` to refer to any peer in the role, or give {expected} arguments")),
-                    );
+                    let plural = |n: usize| if n == 1 { "" } else { "s" };
+                    let expected_s = plural(arities.last().copied().unwrap_or(0));
+                    let mut diag = Diagnostic::new(
+                        &codes::ROLE_ARITY,
+                        agent.role.span,
+                        format!("role `{name}` takes {expected} argument{expected_s}, not {}", args.len()),
+                    )
+                    .with_label(format!("{} argument{}", args.len(), plural(args.len())));
+                    for c in &r.clauses {
+                        if let (Some(at), Some(n)) =
+                            (self.head_role_span.get(c.index()), self.clause_arity(*c))
+                        {
+                            diag = diag
+                                .with_secondary(*at, format!("the clause takes {n} argument{}", plural(n)));
+                        }
+                    }
+                    self.diags.push(diag.with_help(format!(
+                        "write `a({name}, Id)` to refer to any peer in the role, or give it {expected} argument{expected_s}"
+                    )));
                 }
             }
         }
@@ -531,13 +590,16 @@ impl Lowerer<'_> {
                             ),
                         )
                         .with_label(format!("{name}/{} is the built-in", builtin.arity()))
-                        .with_help(match builtin {
-                            Builtin::Member => "member(Element, List)",
-                            Builtin::Append => "append(Front, Back, Whole)",
-                            Builtin::Length => "length(List, Length)",
-                            Builtin::Nth0 => "nth0(Index, List, Element), counting from 0",
-                            Builtin::Nth1 => "nth1(Index, List, Element), counting from 1",
-                        }),
+                        .with_help(format!(
+                            "{}; an external constraint needs a name that is not a built-in's",
+                            match builtin {
+                                Builtin::Member => "call it as `member(Element, List)`",
+                                Builtin::Append => "call it as `append(Front, Back, Whole)`",
+                                Builtin::Length => "call it as `length(List, Length)`",
+                                Builtin::Nth0 => "call it as `nth0(Index, List, Element)`, counting from 0",
+                                Builtin::Nth1 => "call it as `nth1(Index, List, Element)`, counting from 1",
+                            }
+                        )),
                     );
                     return Cond::Error(c.span);
                 }
