@@ -378,6 +378,44 @@ fn item(kind: ItemKind, terminated: bool, l: usize, r: usize) -> Item {
     Item { kind, span: span(l, r), terminated }
 }
 
+/// A clause whose head is not `a(Role, Id)`: say what it is, and how to write it.
+fn bad_clause_head(head: &Term) -> Diagnostic {
+    let diag = Diagnostic::new(&codes::BAD_CLAUSE_HEAD, head.span, "a clause head must be `a(Role, Id)`");
+    match &head.kind {
+        TermKind::Compound { functor, args } if functor == "a" => {
+            let n = args.len();
+            diag.with_label(format!("`a` with {n} argument{}", if n == 1 { "" } else { "s" }))
+                .with_help("name the role and the peer that plays it, e.g. `a(buyer, B) :: …`")
+        }
+        TermKind::Compound { functor, args } => match args.as_slice() {
+            [id] if id.is_var() => {
+                let text = format!(
+                    "a({}, {})",
+                    crate::sexpr::term(&Term { kind: TermKind::Atom(functor.clone()), span: head.span }),
+                    crate::sexpr::term(id)
+                );
+                diag.with_label("not of the form `a(Role, Id)`")
+                    .with_help(format!("the role is the first argument of `a`: write `{text} :: …`"))
+                    .with_fix(
+                        format!("write `{text}`"),
+                        vec![TextEdit { span: head.span, replacement: text }],
+                    )
+            }
+            _ => diag
+                .with_label("not of the form `a(Role, Id)`")
+                .with_help("name the role and the peer that plays it, e.g. `a(buyer, B) :: …`"),
+        },
+        TermKind::Atom(_) => {
+            let role = crate::sexpr::term(head);
+            diag.with_label("a role with no peer id")
+                .with_help(format!("name the peer that plays the role too: `a({role}, Id) :: …`"))
+        }
+        _ => diag
+            .with_label("not of the form `a(Role, Id)`")
+            .with_help("name the role and the peer that plays it, e.g. `a(buyer, B) :: …`"),
+    }
+}
+
 /// Classifies an item that starts with a term: a clause, a role declaration, a dialect fact.
 pub fn item_from_head(
     diags: &mut Vec<Diagnostic>,
@@ -404,13 +442,8 @@ pub fn item_from_head(
         }
         return item(ItemKind::Clause(Clause { head: agent, body }), terminated, l, r);
     }
-    if let Some(body) = &body {
-        diags.push(
-            Diagnostic::new(&codes::BAD_CLAUSE_HEAD, head.span, "a clause head must be `a(Role, Id)`")
-                .with_label("not of the form a(Role, Id)")
-                .with_secondary(body.span, "the definition of this clause")
-                .with_help("name the role and the variable of the peer playing it: `a(buyer, B) :: …`"),
-        );
+    if body.is_some() {
+        diags.push(bad_clause_head(&head));
         return item(ItemKind::Error, terminated, l, r);
     }
     match head.functor() {
@@ -557,11 +590,13 @@ pub fn annotation_item(
                 );
             }
             diags.push(
-                Diagnostic::new(&codes::UNKNOWN_ITEM, *span, "an annotation takes two arguments")
-                    .with_label(format!("{} given", args.len()))
-                    .with_help(
-                        "write @annotation(Target, Value), e.g. @annotation(@constraint(c(_)), total)",
-                    ),
+                Diagnostic::new(
+                    &codes::UNKNOWN_ITEM,
+                    *span,
+                    format!("an annotation takes two arguments, found {}", args.len()),
+                )
+                .with_label("expected @annotation(Target, Value)")
+                .with_help("write @annotation(Target, Value), e.g. @annotation(@constraint(c(_)), total)"),
             );
             return item(ItemKind::Error, terminated, l, r);
         }

@@ -71,6 +71,7 @@ fn significant_tokens<'s>(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Spanned<'s>> {
     let mut out = Vec::new();
+    let mut unknown_run: Option<(usize, usize)> = None;
     for tok in tokenize(source) {
         let span = Span::new(tok.start, tok.end);
         match tok.token {
@@ -94,22 +95,15 @@ fn significant_tokens<'s>(
                 );
                 comments.push(Comment { kind: CommentKind::Block, text: text.to_string(), span });
             }
-            Token::Unknown(ch) => {
-                let help = match ch {
-                    "!" => "`!` is not LCC; for inequality write `\\=` or `!=`".to_string(),
-                    "'" | "\"" => "close the quote on the same line".to_string(),
-                    "@" => "annotations are written `@annotation(Target, Value)`".to_string(),
-                    _ => "remove it, or quote the text as an atom: 'text'".to_string(),
-                };
-                diags.push(
-                    Diagnostic::new(
-                        &codes::UNKNOWN_CHARACTER,
-                        span,
-                        format!("unexpected character `{}`", ch.escape_debug()),
-                    )
-                    .with_label("no LCC token starts with this")
-                    .with_help(help),
-                );
+            Token::Unknown(_) => {
+                // A run of adjacent unknown characters is one mistake: report it once.
+                match &mut unknown_run {
+                    Some((_, end)) if *end == tok.start => *end = tok.end,
+                    _ => {
+                        flush_unknown(source, unknown_run.take(), diags);
+                        unknown_run = Some((tok.start, tok.end));
+                    }
+                }
             }
             Token::UnterminatedStr(text) | Token::UnterminatedQuotedAtom(text) => {
                 let (what, quote) = match tok.token {
@@ -138,7 +132,32 @@ fn significant_tokens<'s>(
             _ => out.push(tok),
         }
     }
+    flush_unknown(source, unknown_run, diags);
     out
+}
+
+/// Reports a run of characters that start no token.
+fn flush_unknown(source: &str, run: Option<(usize, usize)>, diags: &mut Vec<Diagnostic>) {
+    let Some((start, end)) = run else { return };
+    let text = source.get(start..end).unwrap_or("");
+    let help = match text {
+        "!" => "`!` is not LCC: negate with `not`; for inequality write `\\=` or `!=`",
+        "@" => "annotations are written `@annotation(Target, Value)`",
+        "&" => "conjunction is `and` (or `&&`)",
+        _ if text.chars().count() > 1 => "remove them, or quote the text as an atom: 'text'",
+        _ => "remove it, or quote the text as an atom: 'text'",
+    };
+    let (what, these) =
+        if text.chars().count() == 1 { ("character", "this") } else { ("characters", "these") };
+    diags.push(
+        Diagnostic::new(
+            &codes::UNKNOWN_CHARACTER,
+            Span::new(start, end),
+            format!("unexpected {what} `{}`", text.escape_debug()),
+        )
+        .with_label(format!("no LCC token starts with {these}"))
+        .with_help(help),
+    );
 }
 
 fn is_opener(t: &Token<'_>) -> bool {
@@ -179,11 +198,26 @@ const HEAD_LOOKAHEAD: usize = 256;
 /// `a ( … ) ::` starting at `i`.
 fn is_clause_head(tokens: &[Spanned<'_>], i: usize) -> bool {
     let is = |k: usize, want: Token<'_>| tokens.get(k).is_some_and(|t| t.token == want);
-    if !is(i, Token::A) || !is(i + 1, Token::LParen) {
-        return false;
-    }
+    is(i, Token::A) && is(i + 1, Token::LParen) && args_then_clause_op(tokens, i + 1)
+}
+
+/// A head that is not `a(…)` but is followed by `::`, such as `buyer(B) ::` or `buyer ::`: a
+/// clause with a bad head (reported as such), not a continuation of the item before it.
+fn is_bad_clause_head(tokens: &[Spanned<'_>], i: usize) -> bool {
+    let next = tokens.get(i + 1).map(|t| t.token);
+    matches!(tokens.get(i).map(|t| t.token), Some(Token::Atom(_) | Token::Var(_) | Token::QuotedAtom(_)))
+        && match next {
+            Some(Token::ClauseOp) => true,
+            Some(Token::LParen) => args_then_clause_op(tokens, i + 1),
+            _ => false,
+        }
+}
+
+/// From the `(` at `open`: whether its balanced `)` is directly followed by `::`.
+fn args_then_clause_op(tokens: &[Spanned<'_>], open: usize) -> bool {
+    let is = |k: usize, want: Token<'_>| tokens.get(k).is_some_and(|t| t.token == want);
     let mut depth = 0usize;
-    for (k, tok) in tokens.iter().enumerate().skip(i + 1).take(HEAD_LOOKAHEAD) {
+    for (k, tok) in tokens.iter().enumerate().skip(open).take(HEAD_LOOKAHEAD) {
         if is_opener(&tok.token) {
             depth += 1;
         } else if is_closer(&tok.token) {
@@ -218,14 +252,18 @@ fn split_items<'t, 's>(source: &str, tokens: &'t [Spanned<'s>]) -> Vec<&'t [Span
         if i > 0 && starts.last() != Some(&i) {
             let prev = tokens.get(i - 1).map(|t| t.token);
             let prev_ends = prev.as_ref().is_some_and(can_end_item);
-            let split = if is_clause_head(tokens, i) {
+            let line_start = at_line_start(source, tok.start);
+            // `M => a(R, I) ::` mid-line is a stray `::` after the recipient, not a new clause;
+            // at the start of a line it is a new clause after an unfinished one.
+            let after_arrow = matches!(prev, Some(Token::Send | Token::Receive));
+            let split = if (is_clause_head(tokens, i) && (line_start || !after_arrow))
+                || (line_start && is_bad_clause_head(tokens, i))
+            {
                 true
             } else if depth == 0 {
                 prev == Some(Token::Dot) || (prev_ends && starts_other_item(tokens, i))
             } else {
-                at_line_start(source, tok.start)
-                    && matches!(tok.token, Token::R | Token::AtName(_))
-                    && starts_other_item(tokens, i)
+                line_start && matches!(tok.token, Token::R | Token::AtName(_)) && starts_other_item(tokens, i)
             };
             if split {
                 starts.push(i);
@@ -275,45 +313,76 @@ fn balance<'s>(
         if is_opener(&tok.token) {
             stack.push(*tok);
         } else if is_closer(&tok.token) {
-            let matches = stack.last().is_some_and(|open| closer_for(&open.token) == tok.token);
-            if matches {
+            let span = Span::new(tok.start, tok.end);
+            let text = tok.token.canonical_text();
+            if stack.last().is_some_and(|open| closer_for(&open.token) == tok.token) {
                 stack.pop();
+            } else if let Some(depth) = stack.iter().rposition(|open| closer_for(&open.token) == tok.token) {
+                // It closes an enclosing opener: the ones opened inside it were left open.
+                // Close them right here, so that what follows is read as written.
+                while stack.len() > depth + 1 {
+                    let Some(open) = stack.pop() else { break };
+                    let closer = closer_for(&open.token);
+                    let want = closer.canonical_text();
+                    diags.push(
+                        Diagnostic::new(
+                            &codes::UNCLOSED_DELIMITER,
+                            Span::new(open.start, open.end),
+                            format!("unclosed `{}`", open.token.canonical_text()),
+                        )
+                        .with_label("opened here and never closed")
+                        .with_secondary(span, format!("`{text}` closes what encloses it here"))
+                        .with_help(format!("add the missing `{want}` before this `{text}`"))
+                        .with_fix(
+                            format!("insert `{want}`"),
+                            vec![TextEdit {
+                                span: Span::new(tok.start, tok.start),
+                                replacement: want.into(),
+                            }],
+                        ),
+                    );
+                    out.push(Spanned { token: closer, start: tok.start, end: tok.start });
+                }
+                stack.pop();
+            } else if let Some(open) = stack.pop() {
+                // It closes nothing that is open: most likely a slip for the innermost closer.
+                let closer = closer_for(&open.token);
+                let want = closer.canonical_text();
+                diags.push(
+                    Diagnostic::new(
+                        &codes::UNMATCHED_DELIMITER,
+                        span,
+                        format!(
+                            "expected `{want}` to close the `{}`, found `{text}`",
+                            open.token.canonical_text()
+                        ),
+                    )
+                    .with_label(format!("does not match the `{}`", open.token.canonical_text()))
+                    .with_secondary(Span::new(open.start, open.end), "opened here")
+                    .with_help(format!("write `{want}` here; lcc reads this `{text}` as `{want}`"))
+                    .with_fix(format!("write `{want}`"), vec![TextEdit { span, replacement: want.into() }]),
+                );
+                out.push(Spanned { token: closer, ..*tok });
+                continue;
             } else {
-                let span = Span::new(tok.start, tok.end);
                 let only_closers_left = chunk
                     .get(i..)
                     .is_some_and(|rest| rest.iter().all(|t| is_closer(&t.token) || t.token == Token::Dot));
                 let fix = vec![TextEdit { span, replacement: String::new() }];
-                let diag = if is_annotation && stack.is_empty() && only_closers_left {
+                let diag = if is_annotation && only_closers_left {
                     Diagnostic::new(
                         &codes::OK_EXTRA_PAREN,
                         span,
-                        format!("unmatched `{}` after an annotation", tok.token.canonical_text()),
+                        format!("unmatched `{text}` after an annotation"),
                     )
                     .with_label("no `(` opens this")
                     .with_help("the OpenKnowledge kernel ignores it, and so does lcc")
                     .with_fix("delete it", fix)
                 } else {
-                    let mut diag = Diagnostic::new(
-                        &codes::UNMATCHED_DELIMITER,
-                        span,
-                        format!("unmatched `{}`", tok.token.canonical_text()),
-                    )
-                    .with_label("nothing open here is closed by this");
-                    if let Some(open) = stack.last() {
-                        diag = diag
-                            .with_secondary(
-                                Span::new(open.start, open.end),
-                                format!("this `{}` is still open", open.token.canonical_text()),
-                            )
-                            .with_help(format!(
-                                "close it with `{}`, or delete this one",
-                                closer_for(&open.token).canonical_text()
-                            ));
-                    } else {
-                        diag = diag.with_help("delete it").with_fix("delete it", fix);
-                    }
-                    diag
+                    Diagnostic::new(&codes::UNMATCHED_DELIMITER, span, format!("unmatched `{text}`"))
+                        .with_label("nothing open here is closed by this")
+                        .with_help("delete it")
+                        .with_fix("delete it", fix)
                 };
                 diags.push(diag);
                 continue;
@@ -636,6 +705,14 @@ fn unexpected(
             };
             (format!("expected an event after `{op}`, found {found_text}"), help)
         }
+        _ if names == [","] && in_agent(cx.tokens, found_at) => (
+            format!("expected `,` and the peer id after the role, found {found_text}"),
+            Some("an agent names a role and the peer that plays it: `a(Role, Id)`".into()),
+        ),
+        Some(Token::Bar) if wanted.starts_with("a term") => (
+            format!("expected the tail of the list after `|`, found {found_text}"),
+            Some("write the rest of the list after `|`, as in `[H | T]`, or delete the `|`".into()),
+        ),
         _ => {
             let help = found.and_then(|f| contextual_help(cx, prev, f, found_at, &names, &wanted, &mut fix));
             (format!("expected {wanted}, found {found_text}"), help)
@@ -666,6 +743,14 @@ fn enclosing_opener<'t, 's>(tokens: &'t [Spanned<'s>], at: usize) -> Option<(usi
         }
     }
     None
+}
+
+/// Whether token `at` is inside the parentheses of an agent `a(…)`.
+fn in_agent(tokens: &[Spanned<'_>], at: Option<usize>) -> bool {
+    at.and_then(|at| enclosing_opener(tokens, at)).is_some_and(|(open, tok)| {
+        tok.token == Token::LParen
+            && open.checked_sub(1).and_then(|i| tokens.get(i)).is_some_and(|t| t.token == Token::A)
+    })
 }
 
 /// A help line for a token that the grammar did not expect, from what surrounds it.
@@ -708,17 +793,18 @@ fn contextual_help(
         ));
         return Some("delete the trailing `,`, or add the missing argument".into());
     }
-    if let Some(at) = found_at
-        && let Some((open, _)) = enclosing_opener(cx.tokens, at)
-        && open.checked_sub(1).and_then(|i| cx.tokens.get(i)).is_some_and(|t| t.token == Token::A)
-    {
-        return Some("an agent names a role and a peer id: `a(Role, Id)`".into());
+    if in_agent(cx.tokens, found_at) {
+        return Some("an agent names a role and the peer that plays it: `a(Role, Id)`".into());
     }
     if wanted.contains("`then`") && at_line_start_ws(cx.source, found.start) {
         return Some("join events with `then` (sequence), `or` (choice) or `par` (parallel)".into());
     }
     if tok == Token::ClauseOp {
-        return Some("a clause head is `a(Role, Id) ::` at the start of an item".into());
+        return Some(
+            "`::` only follows the head of a clause, `a(Role, Id) ::`, at the start of a line; \
+             join events with `then`, `or` or `par`"
+                .into(),
+        );
     }
     None
 }
