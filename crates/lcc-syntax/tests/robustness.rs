@@ -565,3 +565,19 @@ fn corpus_files_pass_every_check() {
         assert!(result.is_ok(), "{result:?}");
     }
 }
+
+/// Inputs that the fuzzer (fuzz/) found breaking an invariant, kept as regressions.
+const FUZZ_REGRESSIONS: &[&str] = &[
+    // An xlcc `{ … }` group whose `}` the facade supplied at the end of the item: the
+    // "closed here" label and the fix pointed one byte past the end of the source.
+    "S::{}{",
+    "a(x, X) :: { null",
+];
+
+#[test]
+fn fuzz_regressions() {
+    for source in FUZZ_REGRESSIONS {
+        let result = check_front_end(source).and_then(|()| check_formatter(source));
+        assert!(result.is_ok(), "{source:?}: {result:?}");
+    }
+}

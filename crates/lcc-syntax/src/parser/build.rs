@@ -184,16 +184,18 @@ pub fn def_or(diags: &mut Vec<Diagnostic>, a: Def, or: Span, c: Def, l: usize, r
 }
 
 pub fn brace_group(diags: &mut Vec<Diagnostic>, d: Def, l: usize, close: usize, r: usize) -> Def {
+    // `close..r` is the `}`: empty when the facade supplied a missing one at the end of the item
+    // (the fix then inserts the `)`), so never assume one byte there.
     diags.push(
         Diagnostic::new(&codes::XLCC_BRACES, span(l, l + 1), "`{ … }` grouping is xlcc syntax")
             .with_label("LCC groups definitions with parentheses")
-            .with_secondary(span(close, close + 1), "closed here")
+            .with_secondary(span(close, r), "closed here")
             .with_help("lcc reads the braces as parentheses")
             .with_fix(
                 "replace the braces with parentheses",
                 vec![
                     TextEdit { span: span(l, l + 1), replacement: "(".into() },
-                    TextEdit { span: span(close, close + 1), replacement: ")".into() },
+                    TextEdit { span: span(close, r), replacement: ")".into() },
                 ],
             ),
     );
