@@ -76,6 +76,8 @@ pub struct Item {
     pub terminated: bool,
 }
 
+// Items are few and stored once each; boxing the clause would buy nothing measurable.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum ItemKind {
     Clause(Clause),
@@ -195,6 +197,8 @@ pub struct Def {
     pub span: Span,
 }
 
+// An event is the common case of a definition; boxing it would add an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum DefKind {
     Then(Box<Def>, Box<Def>),

@@ -34,9 +34,10 @@ reported.
 
     a(buyer, B) ::
         ask(X) => a(shopkeeper, S) price(X) <= a(shopkeeper, S)
-                                   ^^^^^ expected `then`, `or`, `par` or the end of the clause
+                                   ^^^^^ expected `then`, `or` or `par` before atom `price`
 
-Join events with `then` (sequence), `or` (committed choice) or `par` (parallel).";
+Join events with `then` (sequence), `or` (committed choice) or `par` (parallel); for a
+missing `then` the fix inserts it.";
 
     UNKNOWN_CHARACTER = "E0002", "unknown-character", Error,
 "A character that starts no LCC token, such as `#` or `$`. Variables start with an upper-case
