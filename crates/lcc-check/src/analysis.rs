@@ -405,18 +405,37 @@ fn is_broken(clause: &Clause) -> bool {
     broken
 }
 
+/// Which clauses are broken: they hold a part that could not be parsed or lowered, or a syntax
+/// error lies inside them (`syntax_errors`: the spans of the parser's errors).
+pub fn broken_clauses(model: &Model, syntax_errors: &[Span]) -> Vec<bool> {
+    model
+        .clauses
+        .iter()
+        .map(|c| {
+            is_broken(c)
+                || syntax_errors.iter().any(|e| e.start < c.span.end && c.span.start < e.end.max(e.start + 1))
+        })
+        .collect()
+}
+
 /// Runs the binding analysis of every clause: reports unbound and singleton variables and
 /// records each variable's binding site.
 pub fn bindings(model: &mut Model, source: &str, diags: &mut Vec<Diagnostic>) {
     let _ = source;
-    for clause in &mut model.clauses {
+    let broken = broken_clauses(model, &[]);
+    bindings_with(model, &broken, diags);
+}
+
+/// [`bindings`], quiet about the clauses marked in `broken` (see [`broken_clauses`]).
+pub fn bindings_with(model: &mut Model, broken: &[bool], diags: &mut Vec<Diagnostic>) {
+    for (ci, clause) in model.clauses.iter_mut().enumerate() {
         let flow = Flow::run(clause);
         for (var, site) in clause.vars.iter_mut().zip(&flow.first_bind) {
             if let Some(site) = site {
                 var.binding = *site;
             }
         }
-        if is_broken(clause) {
+        if broken.get(ci).copied().unwrap_or(false) {
             continue;
         }
         for u in &flow.unbound {
@@ -466,6 +485,7 @@ pub fn bindings(model: &mut Model, source: &str, diags: &mut Vec<Diagnostic>) {
                 .iter()
                 .filter(|w| {
                     w.name != var.name
+                        && var.name.chars().count() >= 3
                         && w.occurrences.len() > 1
                         && crate::lower::distance(&w.name, &var.name) == 1
                 })
@@ -783,11 +803,17 @@ fn infer(model: &Model, events: &[Event<'_>]) -> Inference {
 /// Infers variable sorts, builds the message and constraint signatures, and reports messages
 /// that can never be received or sent, and sends that no receive can ever match.
 pub fn messages(model: &mut Model, diags: &mut Vec<Diagnostic>) {
+    let broken = broken_clauses(model, &[]);
+    messages_with(model, &broken, diags);
+}
+
+/// [`messages`], quiet about messages whose partner may be in a clause marked in `broken`.
+pub fn messages_with(model: &mut Model, broken: &[bool], diags: &mut Vec<Diagnostic>) {
     let (inf, sigs, ids) = {
         let events = events(model);
         let inf = infer(model, &events);
         let (sigs, ids) = signatures(&events, &inf);
-        message_lints(model, &events, &inf, &sigs, diags);
+        message_lints(model, broken, &events, &inf, &sigs, diags);
         (inf, sigs, ids)
     };
     for (ci, clause) in model.clauses.iter_mut().enumerate() {
@@ -956,6 +982,7 @@ fn clash(a: &Term, sa: &dyn Fn(&Term) -> S, b: &Term, sb: &dyn Fn(&Term) -> S) -
 /// W0103, W0104 and W0105.
 fn message_lints(
     model: &Model,
+    broken: &[bool],
     events: &[Event<'_>],
     inf: &Inference,
     sigs: &[MessageSig],
@@ -963,7 +990,9 @@ fn message_lints(
 ) {
     let role_name = |id: RoleId| model.role(id).map(|r| r.name.clone()).unwrap_or_default();
     let role_broken = |id: RoleId| {
-        model.role(id).is_some_and(|r| r.clauses.iter().filter_map(|&c| model.clause(c)).any(is_broken))
+        model
+            .role(id)
+            .is_some_and(|r| r.clauses.iter().any(|c| broken.get(c.index()).copied().unwrap_or(false)))
     };
     let role_of = |e: &Event<'_>| model.clause(e.clause).map(|c| c.role);
     let head_of = |role: RoleId| {

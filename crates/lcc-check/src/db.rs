@@ -40,7 +40,7 @@ pub fn parse(db: &dyn salsa::Database, file: SourceFile) -> Parsed {
 #[salsa::tracked(returns(ref))]
 pub fn check(db: &dyn salsa::Database, file: SourceFile) -> Checked {
     let parsed = parse(db, file);
-    let (ir, diagnostics) = crate::check_ast(file.text(db), &parsed.ast);
+    let (ir, diagnostics) = crate::check_parsed(file.text(db), &parsed.ast, &parsed.diagnostics);
     Checked { ir, diagnostics }
 }
 
