@@ -262,6 +262,15 @@ fn main() {
     let (model, diags) = parse(&source);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     assert_eq!(errors, 0, "the generated model must parse cleanly: {:?}", diags.first());
+    // The figure below is the parser's fast path for well-formed clauses: check that it builds
+    // what the grammar builds on this very input.
+    match lcc_syntax::parser::fast::differential(&source) {
+        Ok(clauses) => println!("fast path agrees with the grammar on {clauses} clauses"),
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(1);
+        }
+    }
     println!(
         "model: {:.2} MB, {} items, {} tokens, {} comments",
         bytes as f64 / 1_000_000.0,

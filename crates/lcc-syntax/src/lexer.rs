@@ -290,29 +290,48 @@ pub struct Spanned<'s> {
 /// Tokenises the whole source. Never fails: bytes that start no token become
 /// [`Token::Unknown`], one per character.
 pub fn tokenize(source: &str) -> Vec<Spanned<'_>> {
-    let mut out = Vec::with_capacity(source.len() / 4);
-    let mut lexer = Token::lexer(source);
-    while let Some(result) = lexer.next() {
-        let span = lexer.span();
-        match result {
-            Ok(token) => out.push(Spanned { token, start: span.start, end: span.end }),
-            Err(()) => {
-                // logos reports the longest failing prefix; split it per character so each is
-                // reported exactly where it is.
-                let text = source.get(span.clone()).unwrap_or("");
-                for (offset, ch) in text.char_indices() {
-                    let start = span.start + offset;
-                    let end = start + ch.len_utf8();
-                    out.push(Spanned {
-                        token: Token::Unknown(source.get(start..end).unwrap_or("")),
-                        start,
-                        end,
-                    });
-                }
+    // Real models have a token every 4 to 6 bytes; reserving for one every 3 means the vector
+    // is (nearly) never copied to grow, and untouched capacity costs no memory.
+    let mut out = Vec::with_capacity(source.len() / 3 + 8);
+    out.extend(tokens(source));
+    out
+}
+
+/// The tokens of `source` one at a time, exactly as [`tokenize`] returns them, for callers that
+/// keep only some of them.
+pub fn tokens(source: &str) -> Tokens<'_> {
+    Tokens { source, lexer: Token::lexer(source), unknown: 0..0 }
+}
+
+/// The iterator behind [`tokens`].
+pub struct Tokens<'s> {
+    source: &'s str,
+    lexer: logos::Lexer<'s, Token<'s>>,
+    /// The rest of a run of characters that start no token: logos reports the longest failing
+    /// prefix, and each character of it becomes its own [`Token::Unknown`].
+    unknown: std::ops::Range<usize>,
+}
+
+impl<'s> Iterator for Tokens<'s> {
+    type Item = Spanned<'s>;
+
+    fn next(&mut self) -> Option<Spanned<'s>> {
+        loop {
+            if let Some(ch) = self.source.get(self.unknown.clone()).and_then(|run| run.chars().next()) {
+                let start = self.unknown.start;
+                let end = start + ch.len_utf8();
+                self.unknown.start = end;
+                let token = Token::Unknown(self.source.get(start..end).unwrap_or(""));
+                return Some(Spanned { token, start, end });
+            }
+            let result = self.lexer.next()?;
+            let span = self.lexer.span();
+            match result {
+                Ok(token) => return Some(Spanned { token, start: span.start, end: span.end }),
+                Err(()) => self.unknown = span,
             }
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -182,7 +182,12 @@ fn check_front_end(source: &str) -> Result<(), TestCaseError> {
     for tok in &tokens {
         check_range(source, tok.start, tok.end, "token")?;
         prop_assert!(tok.start < tok.end, "empty token {:?} at {}", tok.token, tok.start);
-        prop_assert!(tok.start >= previous_end, "token {:?} at {} overlaps the previous one", tok.token, tok.start);
+        prop_assert!(
+            tok.start >= previous_end,
+            "token {:?} at {} overlaps the previous one",
+            tok.token,
+            tok.start
+        );
         previous_end = tok.end;
     }
 
@@ -198,6 +203,15 @@ fn check_front_end(source: &str) -> Result<(), TestCaseError> {
         check_span(source, comment.span, "comment")?;
     }
     Ok(())
+}
+
+/// The parser's fast path for well-formed clauses builds what the grammar builds, and only
+/// where the grammar reports nothing.
+fn check_fast_path(source: &str) -> Result<(), TestCaseError> {
+    match lcc_syntax::parser::fast::differential(source) {
+        Ok(_) => Ok(()),
+        Err(message) => Err(TestCaseError::fail(message)),
+    }
 }
 
 fn error_summary(diags: &[Diagnostic]) -> String {
@@ -252,14 +266,109 @@ fn check_formatter(source: &str) -> Result<(), TestCaseError> {
 
 /// Fragments that LCC source is made of, with the usual mistakes among them.
 const FRAGMENTS: &[&str] = &[
-    "a(", "r(", "a", "r", "(", ")", "[", "]", "{", "}", "|", ",", ".", "::", "::=", "then", "or",
-    "par", "and", "not", "is", "mod", "null", "<-", "<--", "=>", "<=", "⇒", "⇐", "←", "∧", "∨", "¬",
-    "&&", "||", "\\+", "=", "\\=", "==", "\\==", "!=", "<", ">", "=<", ">=", "=:=", "=\\=", "+", "-",
-    "*", "/", "\"", "\"str\"", "\"a\\\"b\\n\"", "'", "'quoted atom'", "'it\\'s'", "/*", "*/",
-    "/* note */", "/** doc */", "//", "// line\n", "%", "% prolog\n", "X", "Y", "Id", "_", "_Tmp",
-    "f(", "g(", "msg(", "f()", "ok", "idle", "initial", "0", "7", "42", "-3", "1.5", "2.0e3",
-    "99999999999999999999", "1.0e999", "\n", "\n\n", " ", "\t", "@annotation(", "@role(", "@", "é",
-    "\\", "!", ":", ";", "header(", "plays(", "knows(", "\u{feff}", "a(r, X) ::", "a(",
+    "a(",
+    "r(",
+    "a",
+    "r",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "|",
+    ",",
+    ".",
+    "::",
+    "::=",
+    "then",
+    "or",
+    "par",
+    "and",
+    "not",
+    "is",
+    "mod",
+    "null",
+    "<-",
+    "<--",
+    "=>",
+    "<=",
+    "⇒",
+    "⇐",
+    "←",
+    "∧",
+    "∨",
+    "¬",
+    "&&",
+    "||",
+    "\\+",
+    "=",
+    "\\=",
+    "==",
+    "\\==",
+    "!=",
+    "<",
+    ">",
+    "=<",
+    ">=",
+    "=:=",
+    "=\\=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "\"",
+    "\"str\"",
+    "\"a\\\"b\\n\"",
+    "'",
+    "'quoted atom'",
+    "'it\\'s'",
+    "/*",
+    "*/",
+    "/* note */",
+    "/** doc */",
+    "//",
+    "// line\n",
+    "%",
+    "% prolog\n",
+    "X",
+    "Y",
+    "Id",
+    "_",
+    "_Tmp",
+    "f(",
+    "g(",
+    "msg(",
+    "f()",
+    "ok",
+    "idle",
+    "initial",
+    "0",
+    "7",
+    "42",
+    "-3",
+    "1.5",
+    "2.0e3",
+    "99999999999999999999",
+    "1.0e999",
+    "\n",
+    "\n\n",
+    " ",
+    "\t",
+    "@annotation(",
+    "@role(",
+    "@",
+    "é",
+    "\\",
+    "!",
+    ":",
+    ";",
+    "header(",
+    "plays(",
+    "knows(",
+    "\u{feff}",
+    "a(r, X) ::",
+    "a(",
 ];
 
 fn token_soup() -> impl Strategy<Value = String> {
@@ -331,7 +440,8 @@ fn slice(text: &str, start: usize, end: usize) -> &str {
 fn apply_edit(text: &str, edit: &Edit) -> String {
     let tokens = lexer::tokenize(text);
     let len = text.len();
-    let token = |i: &Index| (!tokens.is_empty()).then(|| i.index(tokens.len())).and_then(|i| tokens.get(i).copied());
+    let token =
+        |i: &Index| (!tokens.is_empty()).then(|| i.index(tokens.len())).and_then(|i| tokens.get(i).copied());
     match edit {
         Edit::Truncate(at) => {
             let mut cut = if len == 0 { 0 } else { at.index(len + 1) };
@@ -346,7 +456,12 @@ fn apply_edit(text: &str, edit: &Edit) -> String {
         },
         Edit::Duplicate(i) => match token(i) {
             Some(t) => {
-                format!("{} {}{}", slice(text, 0, t.end), slice(text, t.start, t.end), slice(text, t.end, len))
+                format!(
+                    "{} {}{}",
+                    slice(text, 0, t.end),
+                    slice(text, t.start, t.end),
+                    slice(text, t.end, len)
+                )
             }
             None => text.to_string(),
         },
@@ -397,7 +512,8 @@ const STRINGS: &[&str] = &["\"ok\"", "\"\"", "\"say \\\"hi\\\"\"", "\"line\\nbre
 const NUMBERS: &[&str] = &["0", "7", "42", "1.5", "2.0e3", "3.25E-2", "9223372036854775807"];
 const FUNCTORS: &[&str] = &["f", "msg", "vm", "host", "a", "r", "'quoted f'"];
 const CMP_OPS: &[&str] = &["=", "\\=", "==", "\\==", "!=", "<", ">", "=<", ">=", "=:=", "=\\="];
-const CALLS: &[&str] = &["ready", "check(X)", "free(Need, host(h))", "member(X, [1, 2])", "f()"];
+const CALLS: &[&str] =
+    &["ready", "check(X)", "free(Need, host(h))", "member(X, [1, 2])", "f()", "a(idle, X)", "'q'(1)"];
 
 fn term() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
@@ -433,7 +549,7 @@ fn expr() -> impl Strategy<Value = String> {
             (inner.clone(), select(&["+", "-", "*", "/", "mod"][..]), inner.clone())
                 .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
             inner.clone().prop_map(|a| format!("({a})")),
-            inner.prop_map(|a| format!("-{a}")),
+            (select(&["-", "- "][..]), inner).prop_map(|(minus, a)| format!("{minus}{a}")),
         ]
     })
 }
@@ -449,7 +565,8 @@ fn condition() -> impl Strategy<Value = String> {
         prop_oneof![
             (inner.clone(), select(&["and", "&&", "∧"][..]), inner.clone())
                 .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
-            (inner.clone(), select(&["||", "∨"][..]), inner.clone()).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+            (inner.clone(), select(&["||", "∨"][..]), inner.clone())
+                .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
             (select(&["not ", "\\+ ", "¬"][..]), inner.clone()).prop_map(|(op, a)| format!("{op}{a}")),
             inner.prop_map(|a| format!("({a})")),
@@ -536,6 +653,33 @@ proptest! {
     }
 
     #[test]
+    fn fast_path_agrees_with_the_grammar_on_well_formed_models(source in well_formed_model()) {
+        check_fast_path(&source)?;
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_grammar_on_edited_models(
+        source in well_formed_model(),
+        edits in prop::collection::vec(edit(), 1..3),
+    ) {
+        let mut text = source;
+        for e in &edits {
+            text = apply_edit(&text, e);
+        }
+        check_fast_path(&text)?;
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_grammar_on_corpus_edits(source in corpus_edit()) {
+        check_fast_path(&source)?;
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_grammar_on_token_soup(source in token_soup()) {
+        check_fast_path(&source)?;
+    }
+
+    #[test]
     fn formatter_survives_random_bytes(source in random_text()) {
         check_formatter(&source)?;
     }
@@ -561,7 +705,8 @@ proptest! {
 fn corpus_files_pass_every_check() {
     let texts = corpus();
     for text in texts {
-        let result = check_front_end(text).and_then(|()| check_formatter(text));
+        let result =
+            check_front_end(text).and_then(|()| check_formatter(text)).and_then(|()| check_fast_path(text));
         assert!(result.is_ok(), "{result:?}");
     }
 }
@@ -577,7 +722,9 @@ const FUZZ_REGRESSIONS: &[&str] = &[
 #[test]
 fn fuzz_regressions() {
     for source in FUZZ_REGRESSIONS {
-        let result = check_front_end(source).and_then(|()| check_formatter(source));
+        let result = check_front_end(source)
+            .and_then(|()| check_formatter(source))
+            .and_then(|()| check_fast_path(source));
         assert!(result.is_ok(), "{source:?}: {result:?}");
     }
 }

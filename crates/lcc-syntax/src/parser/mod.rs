@@ -12,12 +12,14 @@
 //! 4. The lalrpop `Item` parser runs on each item, recovering inside definitions with `!`.
 
 pub mod build;
+#[doc(hidden)]
+pub mod fast;
 
 use crate::ast::{Comment, CommentKind};
 use crate::ast::{DialectItem, DialectItemKind, Item, ItemKind, Model, Span};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, TextEdit};
-use crate::lexer::{Spanned, Token, tokenize};
+use crate::lexer::{Spanned, Token, tokens};
 use lalrpop_util::{ErrorRecovery, ParseError};
 
 // Generated code: the workspace's restriction lints (no indexing, unwrap or panic) are for
@@ -53,7 +55,11 @@ pub fn parse(source: &str) -> (Model, Vec<Diagnostic>) {
     let tokens = significant_tokens(source, &mut model.comments, &mut unterminated, &mut diags);
     let parser = generated::lcc::ItemParser::new();
     for chunk in split_items(source, &tokens) {
-        if let Some(item) = parse_item(source, &parser, chunk, &unterminated, &mut diags) {
+        // Well-formed clauses take the hand-written fast path (fast.rs), which builds exactly
+        // the grammar's tree; everything else, and every error, goes through lalrpop.
+        let item =
+            fast::clause(chunk).or_else(|| parse_item(source, &parser, chunk, &unterminated, &mut diags));
+        if let Some(item) = item {
             model.items.push(item);
         }
     }
@@ -70,9 +76,10 @@ fn significant_tokens<'s>(
     unterminated: &mut Vec<usize>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Spanned<'s>> {
-    let mut out = Vec::new();
+    // Reserved for a token every 3 bytes, so that the vector is (nearly) never copied to grow.
+    let mut out = Vec::with_capacity(source.len() / 3 + 8);
     let mut unknown_run: Option<(usize, usize)> = None;
-    for tok in tokenize(source) {
+    for tok in tokens(source) {
         let span = Span::new(tok.start, tok.end);
         match tok.token {
             Token::LineComment(text) | Token::PercentComment(text) | Token::BlockComment(text) => {

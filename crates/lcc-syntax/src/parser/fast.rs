@@ -1,0 +1,525 @@
+//! The fast path: a hand-written recursive-descent parser for well-formed clauses, which are
+//! nearly every item of a real model. The lalrpop state machine moves every symbol (up to a few
+//! hundred bytes) on each shift and reduce; this parser builds the nodes in place and is several
+//! times faster.
+//!
+//! The contract: [`clause`] returns `Some(item)` only when the grammar (`grammar/lcc.lalrpop`
+//! through [`super::parse_item`]), given the same tokens, would build exactly this item and
+//! report nothing. On anything else — a role declaration, an annotation, a dialect construct,
+//! any syntax error, any action that reports (a bad literal, a LiJ call, xlcc braces, a term
+//! where an event belongs) — it returns `None` and the caller runs the grammar, so
+//! diagnostics and recovery come from one place only.
+//!
+//! To keep the two in step, the nodes are built by the grammar's own actions in
+//! [`super::build`] wherever the grammar calls one, and any diagnostic they push makes the fast
+//! path give up. The rules below mirror the grammar's rules one for one (same names); a change
+//! to the grammar needs the same change here, and [`differential`] (run over corpus files,
+//! generated models and random edits by `tests/robustness.rs`) fails until both agree.
+
+use super::build::{self, Cx};
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::lexer::{Spanned, Token};
+
+/// Parses one item that is a well-formed clause `a(Role, Id) :: Def [.]`, or gives up.
+pub(super) fn clause(tokens: &[Spanned<'_>]) -> Option<Item> {
+    let first = tokens.first()?;
+    // Only clauses take the fast path; cheap test before any allocation.
+    if first.token != Token::A {
+        return None;
+    }
+    let mut p = Parser { tokens, pos: 0, last_end: first.start, diags: Vec::new() };
+    let item = p.item()?;
+    (p.pos == tokens.len() && p.diags.is_empty()).then_some(item)
+}
+
+struct Parser<'t, 's> {
+    tokens: &'t [Spanned<'s>],
+    pos: usize,
+    /// The end of the last token consumed: lalrpop's `@R`.
+    last_end: usize,
+    /// Whatever the grammar's actions report; any entry makes the fast path give up.
+    diags: Vec<Diagnostic>,
+}
+
+impl<'s> Parser<'_, 's> {
+    fn peek(&self) -> Option<Token<'s>> {
+        self.tokens.get(self.pos).map(|t| t.token)
+    }
+
+    fn peek_at(&self, ahead: usize) -> Option<Token<'s>> {
+        self.tokens.get(self.pos + ahead).map(|t| t.token)
+    }
+
+    /// lalrpop's `@L`: where the next token starts.
+    fn start(&self) -> Option<usize> {
+        self.tokens.get(self.pos).map(|t| t.start)
+    }
+
+    fn bump(&mut self) -> Option<Spanned<'s>> {
+        let tok = *self.tokens.get(self.pos)?;
+        self.pos += 1;
+        self.last_end = tok.end;
+        Some(tok)
+    }
+
+    fn eat(&mut self, want: Token<'_>) -> bool {
+        self.peek() == Some(want) && self.bump().is_some()
+    }
+
+    fn expect(&mut self, want: Token<'_>) -> Option<()> {
+        self.eat(want).then_some(())
+    }
+
+    /// Gives up as soon as an action has reported something.
+    fn clean<T>(&self, value: T) -> Option<T> {
+        self.diags.is_empty().then_some(value)
+    }
+
+    // ---- items ---------------------------------------------------------------------------
+
+    /// `Item: Term ClauseBody "."?`, for a head `a(Role, Id)` with a body only.
+    fn item(&mut self) -> Option<Item> {
+        let l = self.start()?;
+        let head = self.term()?;
+        self.expect(Token::ClauseOp)?;
+        let body = self.def()?;
+        let terminated = self.eat(Token::Dot);
+        let r = self.last_end;
+        let item = build::item_from_head(&mut self.diags, head, Some(body), terminated, l, r);
+        match item.kind {
+            ItemKind::Clause(_) => self.clean(item),
+            _ => None,
+        }
+    }
+
+    // ---- definitions -----------------------------------------------------------------------
+
+    /// `Def: ParDef "then" Def | ParDef`
+    fn def(&mut self) -> Option<Def> {
+        let l = self.start()?;
+        let a = self.par_def()?;
+        if !self.eat(Token::Then) {
+            return Some(a);
+        }
+        let c = self.def()?;
+        Some(build::def_binary(DefOp::Then, a, c, l, self.last_end))
+    }
+
+    /// `ParDef: OrDef "par" ParDef | OrDef`
+    fn par_def(&mut self) -> Option<Def> {
+        let l = self.start()?;
+        let a = self.or_def()?;
+        if !self.eat(Token::Par) {
+            return Some(a);
+        }
+        let c = self.par_def()?;
+        Some(build::def_binary(DefOp::Par, a, c, l, self.last_end))
+    }
+
+    /// `OrDef: Unit "or" OrDef | Unit`
+    fn or_def(&mut self) -> Option<Def> {
+        let l = self.start()?;
+        let a = self.unit()?;
+        let or_start = self.start();
+        if !self.eat(Token::Or) {
+            return Some(a);
+        }
+        let or = Span::new(or_start?, self.last_end);
+        let c = self.or_def()?;
+        let def = build::def_or(&mut self.diags, a, or, c, l, self.last_end);
+        self.clean(def)
+    }
+
+    /// `Unit: "(" Def ")" | Event` (braces and error recovery are the grammar's business).
+    fn unit(&mut self) -> Option<Def> {
+        let l = self.start()?;
+        if self.eat(Token::LParen) {
+            let d = self.def()?;
+            self.expect(Token::RParen)?;
+            return Some(Def {
+                kind: DefKind::Group { inner: Box::new(d), braces: false },
+                span: Span::new(l, self.last_end),
+            });
+        }
+        let e = self.event()?;
+        Some(Def { span: e.span, kind: DefKind::Event(e) })
+    }
+
+    // ---- events ----------------------------------------------------------------------------
+
+    /// `Event`: `null` with a guard, a send, a receive, a role change with a guard, or a
+    /// receive with its guard first (`C <- M <= a(R, I)`, here only with a term as `C`).
+    fn event(&mut self) -> Option<Event> {
+        let l = self.start()?;
+        if self.peek() == Some(Token::Null) {
+            let null = self.bump()?;
+            let guard = self.opt_guard()?;
+            return Some(Event {
+                kind: EventKind::Null { span: Span::new(null.start, null.end) },
+                guard,
+                span: Span::new(l, self.last_end),
+            });
+        }
+        let head = self.term()?;
+        match self.peek() {
+            Some(Token::Send) => {
+                self.bump()?;
+                let to = self.agent()?;
+                let guard = self.opt_guard()?;
+                Some(Event {
+                    kind: EventKind::Send { message: head, to },
+                    guard,
+                    span: Span::new(l, self.last_end),
+                })
+            }
+            Some(Token::Receive) => {
+                self.bump()?;
+                let from = self.agent()?;
+                let guard = self.opt_guard()?;
+                Some(Event {
+                    kind: EventKind::Receive { message: head, from, guard_first: false },
+                    guard,
+                    span: Span::new(l, self.last_end),
+                })
+            }
+            Some(Token::Guard) => {
+                // `C <- M <= a(R, I)` when a term and `<=` follow the arrow; otherwise the
+                // head is a role change and this is its guard.
+                let arrow_at = self.pos;
+                let arrow = self.bump()?;
+                let arrow_span = Span::new(arrow.start, arrow.end);
+                if let Some(message) = self.term()
+                    && self.peek() == Some(Token::Receive)
+                {
+                    self.bump()?;
+                    let from = self.agent()?;
+                    let event = build::guard_first_receive(
+                        &mut self.diags,
+                        Cx::Term(head),
+                        arrow_span,
+                        message,
+                        from,
+                        l,
+                        self.last_end,
+                    );
+                    return self.clean(event);
+                }
+                self.pos = arrow_at;
+                self.last_end = self.tokens.get(arrow_at.checked_sub(1)?).map(|t| t.end)?;
+                let guard = self.opt_guard()?;
+                self.role_change(head, guard, l)
+            }
+            // A condition (`X > 1`, `p and q`, …) cannot be an event on its own, and a head
+            // followed by anything else is a syntax error: both are the grammar's to report.
+            Some(
+                Token::And
+                | Token::AndSym
+                | Token::OrSym
+                | Token::Is
+                | Token::Unify
+                | Token::NotUnify
+                | Token::Identical
+                | Token::NotIdentical
+                | Token::NotEqual
+                | Token::Less
+                | Token::Greater
+                | Token::LessEq
+                | Token::GreaterEq
+                | Token::ArithEq
+                | Token::ArithNotEq,
+            ) => None,
+            _ => self.role_change(head, None, l),
+        }
+    }
+
+    /// A bare term as an event: a role change if it is `a(Role, Id)`.
+    fn role_change(&mut self, head: Term, guard: Option<Guard>, l: usize) -> Option<Event> {
+        let event = build::bare_event(&mut self.diags, Cx::Term(head), guard, l, self.last_end);
+        match event.kind {
+            EventKind::RoleChange(_) => self.clean(event),
+            _ => None,
+        }
+    }
+
+    /// `Guard?`: `"<-" GuardCond`.
+    fn opt_guard(&mut self) -> Option<Option<Guard>> {
+        if self.peek() != Some(Token::Guard) {
+            return Some(None);
+        }
+        let arrow = self.bump()?;
+        let c = self.guard_cond()?;
+        let constraint = build::condition(&mut self.diags, c);
+        self.clean(Some(Guard { arrow: Span::new(arrow.start, arrow.end), constraint }))
+    }
+
+    /// `Agent: "a" "(" TermArg "," TermArg ")"`
+    fn agent(&mut self) -> Option<Agent> {
+        let l = self.start()?;
+        self.expect(Token::A)?;
+        self.expect(Token::LParen)?;
+        let role = self.term_arg()?;
+        self.expect(Token::Comma)?;
+        let id = self.term_arg()?;
+        self.expect(Token::RParen)?;
+        Some(Agent { role, id, span: Span::new(l, self.last_end) })
+    }
+
+    // ---- guards ----------------------------------------------------------------------------
+
+    /// `GuardCond: AndCond "||" GuardCond | AndCond` (the word `or` ends the guard).
+    fn guard_cond(&mut self) -> Option<Cx> {
+        let l = self.start()?;
+        let a = self.and_cond()?;
+        if !self.eat(Token::OrSym) {
+            return Some(a);
+        }
+        let c = self.guard_cond()?;
+        let cx = build::cx_or(&mut self.diags, a, c, l, self.last_end);
+        self.clean(cx)
+    }
+
+    /// `FullCond: AndCond ("or" | "||") FullCond | AndCond` (inside parentheses).
+    fn full_cond(&mut self) -> Option<Cx> {
+        let l = self.start()?;
+        let a = self.and_cond()?;
+        if !(self.eat(Token::Or) || self.eat(Token::OrSym)) {
+            return Some(a);
+        }
+        let c = self.full_cond()?;
+        let cx = build::cx_or(&mut self.diags, a, c, l, self.last_end);
+        self.clean(cx)
+    }
+
+    /// `AndCond: NotCond ("and" | "&&") AndCond | NotCond`
+    fn and_cond(&mut self) -> Option<Cx> {
+        let l = self.start()?;
+        let a = self.not_cond()?;
+        if !(self.eat(Token::And) || self.eat(Token::AndSym)) {
+            return Some(a);
+        }
+        let c = self.and_cond()?;
+        let cx = build::cx_and(&mut self.diags, a, c, l, self.last_end);
+        self.clean(cx)
+    }
+
+    /// `NotCond: CmpCond | ("not" | "\+") NotCond`
+    fn not_cond(&mut self) -> Option<Cx> {
+        let l = self.start()?;
+        if self.eat(Token::Not) || self.eat(Token::NotSym) {
+            let c = self.not_cond()?;
+            let cx = build::cx_not(&mut self.diags, c, l, self.last_end);
+            return self.clean(cx);
+        }
+        self.cmp_cond()
+    }
+
+    /// `CmpCond: Sum | Sum CmpOp Sum | Sum "is" Sum`
+    fn cmp_cond(&mut self) -> Option<Cx> {
+        let l = self.start()?;
+        let a = self.sum()?;
+        let cx = if self.eat(Token::Is) {
+            let c = self.sum()?;
+            build::cx_is(&mut self.diags, a, c, l, self.last_end)
+        } else if let Some(op) = self.peek().and_then(cmp_op) {
+            self.bump()?;
+            let c = self.sum()?;
+            build::cx_compare(&mut self.diags, op, a, c, l, self.last_end)
+        } else {
+            return Some(a);
+        };
+        self.clean(cx)
+    }
+
+    /// `Sum: Sum ("+" | "-") Product | Product` (left-associative).
+    fn sum(&mut self) -> Option<Cx> {
+        let l = self.start()?;
+        let mut a = self.product()?;
+        while let Some(op) = self.peek().and_then(add_op) {
+            self.bump()?;
+            let c = self.product()?;
+            a = build::cx_arith(&mut self.diags, op, a, c, l, self.last_end);
+        }
+        self.clean(a)
+    }
+
+    /// `Product: Product ("*" | "/" | "mod") Unary | Unary` (left-associative).
+    fn product(&mut self) -> Option<Cx> {
+        let l = self.start()?;
+        let mut a = self.unary()?;
+        while let Some(op) = self.peek().and_then(mul_op) {
+            self.bump()?;
+            let c = self.unary()?;
+            a = build::cx_arith(&mut self.diags, op, a, c, l, self.last_end);
+        }
+        self.clean(a)
+    }
+
+    /// `Unary: Primary | "-" Unary`
+    fn unary(&mut self) -> Option<Cx> {
+        let l = self.start()?;
+        if self.eat(Token::Minus) {
+            let u = self.unary()?;
+            let cx = build::cx_neg(&mut self.diags, u, l, self.last_end);
+            return self.clean(cx);
+        }
+        self.primary()
+    }
+
+    /// `Primary: Term | "(" FullCond ")"`
+    fn primary(&mut self) -> Option<Cx> {
+        let l = self.start()?;
+        if self.eat(Token::LParen) {
+            let c = self.full_cond()?;
+            self.expect(Token::RParen)?;
+            return Some(build::cx_paren(c, l, self.last_end));
+        }
+        self.term().map(Cx::Term)
+    }
+
+    // ---- terms -----------------------------------------------------------------------------
+
+    /// `TermArg: Term | "-" Int | "-" Float`
+    fn term_arg(&mut self) -> Option<Term> {
+        if self.peek() != Some(Token::Minus) {
+            return self.term();
+        }
+        let l = self.start()?;
+        self.bump()?;
+        let term = match self.bump()?.token {
+            Token::Int(n) => build::int(&mut self.diags, n, true, l, self.last_end),
+            Token::Float(n) => build::float(&mut self.diags, n, true, l, self.last_end),
+            _ => return None,
+        };
+        self.clean(term)
+    }
+
+    /// `Term`: a variable, an atom or compound, a number, a string or a list.
+    fn term(&mut self) -> Option<Term> {
+        let l = self.start()?;
+        let tok = self.bump()?;
+        let term = match tok.token {
+            // `X(…)` is a LiJ special constraint: reported by the grammar.
+            Token::Var(_) if self.peek() == Some(Token::LParen) => return None,
+            Token::Var(v) => build::var(v, l, tok.end),
+            Token::Int(n) => build::int(&mut self.diags, n, false, l, tok.end),
+            Token::Float(n) => build::float(&mut self.diags, n, false, l, tok.end),
+            Token::Str(s) => build::string(&mut self.diags, s, l, tok.end),
+            Token::LBracket => return self.list(l),
+            Token::Atom(_) | Token::A | Token::R | Token::QuotedAtom(_) => {
+                let functor: smol_str::SmolStr = match tok.token {
+                    Token::Atom(a) => a.into(),
+                    Token::A => "a".into(),
+                    Token::R => "r".into(),
+                    Token::QuotedAtom(q) => build::unescape(&mut self.diags, q, l + 1).into(),
+                    _ => return None,
+                };
+                if !self.eat(Token::LParen) {
+                    Term { kind: TermKind::Atom(functor), span: Span::new(l, tok.end) }
+                } else {
+                    let args = self.args()?;
+                    Term { kind: TermKind::Compound { functor, args }, span: Span::new(l, self.last_end) }
+                }
+            }
+            _ => return None,
+        };
+        self.clean(term)
+    }
+
+    /// `Comma<TermArg> ")"`, after the `(`.
+    fn args(&mut self) -> Option<Vec<Term>> {
+        if self.eat(Token::RParen) {
+            return Some(Vec::new());
+        }
+        let mut args = Vec::with_capacity(if self.peek_at(1) == Some(Token::Comma) { 3 } else { 1 });
+        loop {
+            args.push(self.term_arg()?);
+            if !self.eat(Token::Comma) {
+                break;
+            }
+        }
+        self.expect(Token::RParen)?;
+        Some(args)
+    }
+
+    /// `"[" "]"` or `"[" Comma1<TermArg> ("|" TermArg)? "]"`, after the `[`.
+    fn list(&mut self, l: usize) -> Option<Term> {
+        let mut items = Vec::new();
+        let mut tail = None;
+        if !self.eat(Token::RBracket) {
+            loop {
+                items.push(self.term_arg()?);
+                if !self.eat(Token::Comma) {
+                    break;
+                }
+            }
+            if self.eat(Token::Bar) {
+                tail = Some(Box::new(self.term_arg()?));
+            }
+            self.expect(Token::RBracket)?;
+        }
+        Some(Term { kind: TermKind::List { items, tail }, span: Span::new(l, self.last_end) })
+    }
+}
+
+fn cmp_op(t: Token<'_>) -> Option<CmpOp> {
+    Some(match t {
+        Token::Unify => CmpOp::Unify,
+        Token::NotUnify => CmpOp::NotUnify,
+        Token::Identical => CmpOp::Identical,
+        Token::NotIdentical => CmpOp::NotIdentical,
+        Token::NotEqual => CmpOp::NotEqual,
+        Token::Less => CmpOp::Less,
+        Token::Greater => CmpOp::Greater,
+        Token::LessEq => CmpOp::LessEq,
+        Token::GreaterEq => CmpOp::GreaterEq,
+        Token::ArithEq => CmpOp::ArithEq,
+        Token::ArithNotEq => CmpOp::ArithNotEq,
+        _ => return None,
+    })
+}
+
+fn add_op(t: Token<'_>) -> Option<ArithOp> {
+    match t {
+        Token::Plus => Some(ArithOp::Add),
+        Token::Minus => Some(ArithOp::Sub),
+        _ => None,
+    }
+}
+
+fn mul_op(t: Token<'_>) -> Option<ArithOp> {
+    match t {
+        Token::Star => Some(ArithOp::Mul),
+        Token::Slash => Some(ArithOp::Div),
+        Token::Mod => Some(ArithOp::Mod),
+        _ => None,
+    }
+}
+
+/// Runs the fast path and the grammar side by side on every item of `source` that the fast
+/// path accepts, and says where they differ. `Ok(n)`: they agree on all `n` such items. For
+/// the tests only (`tests/robustness.rs`); not part of the API.
+#[doc(hidden)]
+pub fn differential(source: &str) -> Result<usize, String> {
+    let mut comments = Vec::new();
+    let mut unterminated = Vec::new();
+    let mut lexical = Vec::new();
+    let tokens = super::significant_tokens(source, &mut comments, &mut unterminated, &mut lexical);
+    let parser = super::generated::lcc::ItemParser::new();
+    let mut agreed = 0;
+    for chunk in super::split_items(source, &tokens) {
+        let Some(fast) = clause(chunk) else { continue };
+        let mut diags = Vec::new();
+        let slow = super::parse_item(source, &parser, chunk, &unterminated, &mut diags);
+        if slow.as_ref() != Some(&fast) || !diags.is_empty() {
+            let (start, end) = (chunk.first().map_or(0, |t| t.start), chunk.last().map_or(0, |t| t.end));
+            return Err(format!(
+                "the fast path and the grammar disagree on `{}`\nfast: {fast:?}\ngrammar: {slow:?}\ngrammar diagnostics: {:?}",
+                source.get(start..end).unwrap_or(""),
+                diags.iter().map(|d| &d.message).collect::<Vec<_>>()
+            ));
+        }
+        agreed += 1;
+    }
+    Ok(agreed)
+}
