@@ -55,7 +55,15 @@ fuzz_target!(|data: &[u8]| {
             "the formatted text does not parse: {:?}\n--- output\n{formatted}",
             diags.iter().filter(|d| d.is_error()).map(|d| &d.message).collect::<Vec<_>>()
         );
-        assert_eq!(sexpr::model(&model), sexpr::model(&again), "formatting changed the meaning\n--- output\n{formatted}");
-        assert_eq!(format::format_source(&formatted).ok().as_deref(), Some(formatted.as_str()), "formatting is not idempotent");
+        assert_eq!(
+            sexpr::model(&model),
+            sexpr::model(&again),
+            "formatting changed the meaning\n--- output\n{formatted}"
+        );
+        assert_eq!(
+            format::format_source(&formatted).ok().as_deref(),
+            Some(formatted.as_str()),
+            "formatting is not idempotent"
+        );
     }
 });
