@@ -995,25 +995,28 @@ fn message_lints(
             .is_some_and(|r| r.clauses.iter().any(|c| broken.get(c.index()).copied().unwrap_or(false)))
     };
     let role_of = |e: &Event<'_>| model.clause(e.clause).map(|c| c.role);
+    // Indexes: events by site, and by (role of their clause, send).
+    let by_site: HashMap<(ClauseId, Span), &Event<'_>> =
+        events.iter().map(|e| ((e.clause, e.span), e)).collect();
+    let mut by_role: HashMap<(RoleId, bool), Vec<&Event<'_>>> = HashMap::new();
+    for e in events {
+        if let Some(role) = role_of(e) {
+            by_role.entry((role, e.send)).or_default().push(e);
+        }
+    }
+    let of_role = |role: RoleId, send: bool| by_role.get(&(role, send)).map_or(&[][..], Vec::as_slice);
     let head_of = |role: RoleId| {
         model.role(role).and_then(|r| r.clauses.first()).and_then(|&c| model.clause(c)).map(|c| c.head_span)
     };
     // Events of a role with a functor/arity whose other end did not resolve (an error was
     // reported there): they may be the missing partner.
     let unresolved = |role: RoleId, send: bool, f: &str, arity: usize| {
-        events.iter().any(|e| {
-            e.send == send
-                && e.other.is_none()
-                && role_of(e) == Some(role)
-                && e.message.functor().is_none_or(|m| m == (f, arity))
-        })
-    };
-    let message_span = |site: &MessageSite| {
-        events
+        of_role(role, send)
             .iter()
-            .find(|e| e.clause == site.clause && e.span == site.span)
-            .map_or(site.span, |e| e.message.span())
+            .any(|e| e.other.is_none() && e.message.functor().is_none_or(|m| m == (f, arity)))
     };
+    let message_span =
+        |site: &MessageSite| by_site.get(&(site.clause, site.span)).map_or(site.span, |e| e.message.span());
     for sig in sigs {
         let (sender, receiver) = (role_name(sig.sender), role_name(sig.receiver));
         let wild = inf.wildcards.contains(&(sig.sender, sig.receiver));
@@ -1021,13 +1024,10 @@ fn message_lints(
             wild || role_broken(sig.receiver) || unresolved(sig.receiver, false, &sig.functor, sig.arity);
         if sig.receives.is_empty() && !quiet_receiver {
             // What the receiver does receive under that name.
-            let near: Vec<&Event<'_>> = events
+            let near: Vec<&Event<'_>> = of_role(sig.receiver, false)
                 .iter()
-                .filter(|e| {
-                    !e.send
-                        && role_of(e) == Some(sig.receiver)
-                        && e.message.functor().is_some_and(|(f, _)| f == sig.functor)
-                })
+                .filter(|e| e.message.functor().is_some_and(|(f, _)| f == sig.functor))
+                .copied()
                 .take(2)
                 .collect();
             for send in &sig.sends {
@@ -1067,13 +1067,10 @@ fn message_lints(
         let quiet_sender =
             wild || role_broken(sig.sender) || unresolved(sig.sender, true, &sig.functor, sig.arity);
         if sig.sends.is_empty() && !quiet_sender {
-            let near: Vec<&Event<'_>> = events
+            let near: Vec<&Event<'_>> = of_role(sig.sender, true)
                 .iter()
-                .filter(|e| {
-                    e.send
-                        && role_of(e) == Some(sig.sender)
-                        && e.message.functor().is_some_and(|(f, _)| f == sig.functor)
-                })
+                .filter(|e| e.message.functor().is_some_and(|(f, _)| f == sig.functor))
+                .copied()
                 .take(2)
                 .collect();
             for recv in &sig.receives {
@@ -1107,8 +1104,7 @@ fn message_lints(
             continue;
         }
         // Sends that no receive of their signature can ever match.
-        let find =
-            |site: &MessageSite| events.iter().find(|e| e.clause == site.clause && e.span == site.span);
+        let find = |site: &MessageSite| by_site.get(&(site.clause, site.span)).copied();
         let receives: Vec<&Event<'_>> = sig.receives.iter().filter_map(find).collect();
         for send in sig.sends.iter().filter_map(find) {
             let sa = |t: &Term| inf.sort_at(send.clause, send.span, t);
