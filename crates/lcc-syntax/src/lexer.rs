@@ -315,9 +315,12 @@ pub struct Tokens<'s> {
 impl<'s> Iterator for Tokens<'s> {
     type Item = Spanned<'s>;
 
+    #[inline]
     fn next(&mut self) -> Option<Spanned<'s>> {
         loop {
-            if let Some(ch) = self.source.get(self.unknown.clone()).and_then(|run| run.chars().next()) {
+            if self.unknown.start < self.unknown.end
+                && let Some(ch) = self.source.get(self.unknown.clone()).and_then(|run| run.chars().next())
+            {
                 let start = self.unknown.start;
                 let end = start + ch.len_utf8();
                 self.unknown.start = end;

@@ -25,7 +25,7 @@ use crate::lexer::{Spanned, Token};
 pub(super) fn clause(tokens: &[Spanned<'_>]) -> Option<Item> {
     let first = tokens.first()?;
     // Only clauses take the fast path; cheap test before any allocation.
-    if first.token != Token::A {
+    if !matches!(first.token, Token::A) {
         return None;
     }
     let mut p = Parser { tokens, pos: 0, last_end: first.start, diags: Vec::new() };
@@ -47,8 +47,10 @@ impl<'s> Parser<'_, 's> {
         self.tokens.get(self.pos).map(|t| t.token)
     }
 
-    fn peek_at(&self, ahead: usize) -> Option<Token<'s>> {
-        self.tokens.get(self.pos + ahead).map(|t| t.token)
+    fn peek_is_at(&self, ahead: usize, want: Token<'_>) -> bool {
+        self.tokens
+            .get(self.pos + ahead)
+            .is_some_and(|t| std::mem::discriminant(&t.token) == std::mem::discriminant(&want))
     }
 
     /// lalrpop's `@L`: where the next token starts.
@@ -63,8 +65,17 @@ impl<'s> Parser<'_, 's> {
         Some(tok)
     }
 
+    /// Consumes the next token if it is `want`, which carries no text (so that comparing
+    /// variants is enough, and much cheaper than the derived `==`).
     fn eat(&mut self, want: Token<'_>) -> bool {
-        self.peek() == Some(want) && self.bump().is_some()
+        self.is(want) && self.bump().is_some()
+    }
+
+    /// Whether the next token is `want`, a token that carries no text.
+    fn is(&self, want: Token<'_>) -> bool {
+        self.tokens
+            .get(self.pos)
+            .is_some_and(|t| std::mem::discriminant(&t.token) == std::mem::discriminant(&want))
     }
 
     fn expect(&mut self, want: Token<'_>) -> Option<()> {
@@ -152,7 +163,7 @@ impl<'s> Parser<'_, 's> {
     /// receive with its guard first (`C <- M <= a(R, I)`, here only with a term as `C`).
     fn event(&mut self) -> Option<Event> {
         let l = self.start()?;
-        if self.peek() == Some(Token::Null) {
+        if self.is(Token::Null) {
             let null = self.bump()?;
             let guard = self.opt_guard()?;
             return Some(Event {
@@ -190,7 +201,7 @@ impl<'s> Parser<'_, 's> {
                 let arrow = self.bump()?;
                 let arrow_span = Span::new(arrow.start, arrow.end);
                 if let Some(message) = self.term()
-                    && self.peek() == Some(Token::Receive)
+                    && self.is(Token::Receive)
                 {
                     self.bump()?;
                     let from = self.agent()?;
@@ -244,7 +255,7 @@ impl<'s> Parser<'_, 's> {
 
     /// `Guard?`: `"<-" GuardCond`.
     fn opt_guard(&mut self) -> Option<Option<Guard>> {
-        if self.peek() != Some(Token::Guard) {
+        if !self.is(Token::Guard) {
             return Some(None);
         }
         let arrow = self.bump()?;
@@ -381,7 +392,7 @@ impl<'s> Parser<'_, 's> {
 
     /// `TermArg: Term | "-" Int | "-" Float`
     fn term_arg(&mut self) -> Option<Term> {
-        if self.peek() != Some(Token::Minus) {
+        if !self.is(Token::Minus) {
             return self.term();
         }
         let l = self.start()?;
@@ -400,7 +411,7 @@ impl<'s> Parser<'_, 's> {
         let tok = self.bump()?;
         let term = match tok.token {
             // `X(…)` is a LiJ special constraint: reported by the grammar.
-            Token::Var(_) if self.peek() == Some(Token::LParen) => return None,
+            Token::Var(_) if self.is(Token::LParen) => return None,
             Token::Var(v) => build::var(v, l, tok.end),
             Token::Int(n) => build::int(&mut self.diags, n, false, l, tok.end),
             Token::Float(n) => build::float(&mut self.diags, n, false, l, tok.end),
@@ -431,7 +442,7 @@ impl<'s> Parser<'_, 's> {
         if self.eat(Token::RParen) {
             return Some(Vec::new());
         }
-        let mut args = Vec::with_capacity(if self.peek_at(1) == Some(Token::Comma) { 3 } else { 1 });
+        let mut args = Vec::with_capacity(if self.peek_is_at(1, Token::Comma) { 3 } else { 1 });
         loop {
             args.push(self.term_arg()?);
             if !self.eat(Token::Comma) {
