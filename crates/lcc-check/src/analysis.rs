@@ -720,10 +720,15 @@ impl Inference {
 
     /// The sort of a term at an event: a variable still unbound there matches anything.
     fn sort_at(&self, clause: ClauseId, event: Span, t: &Term) -> S {
+        self.sort_at_or(clause, event, t, &S::Top)
+    }
+
+    /// [`Inference::sort_at`], with `unbound` for the variables that have no value there.
+    fn sort_at_or(&self, clause: ClauseId, event: Span, t: &Term, unbound: &S) -> S {
         let at = self.flows.get(clause.index()).and_then(|f| f.at.get(&event));
         sort_of(t, &|v| match at {
             Some(bound) if is_bound(bound, v) => self.sort(clause, v),
-            _ => S::Top,
+            _ => unbound.clone(),
         })
     }
 
@@ -732,6 +737,18 @@ impl Inference {
             Term::Compound { args, .. } => args.iter().map(|a| self.sort_at(e.clause, e.span, a)).collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// The sorts of the values an event carries: what a send sends (an unbound variable says
+    /// nothing), what a receive's variables hold once it has happened.
+    fn carried_sorts(&self, e: &Event<'_>) -> Vec<S> {
+        let Term::Compound { args, .. } = e.message else { return Vec::new() };
+        args.iter()
+            .map(|a| match e.send {
+                true => self.sort_at_or(e.clause, e.span, a, &S::Bot),
+                false => sort_of(a, &|v| self.sort(e.clause, v)),
+            })
+            .collect()
     }
 }
 
@@ -872,7 +889,7 @@ fn signatures(events: &[Event<'_>], inf: &Inference) -> (Vec<MessageSig>, HashMa
             MessageId::from_index(sigs.len() - 1)
         });
         if let (Some(sig), Some(acc)) = (sigs.get_mut(id.index()), sorts.get_mut(id.index())) {
-            for (s, arg) in acc.iter_mut().zip(inf.arg_sorts_at(e)) {
+            for (s, arg) in acc.iter_mut().zip(inf.carried_sorts(e)) {
                 *s = s.lub(&arg);
             }
             let site = MessageSite { clause: e.clause, span: e.span };
@@ -917,6 +934,11 @@ fn value_text(t: &Term) -> Option<String> {
         Term::Float(x, _) => format!("`{x}`"),
         _ => return None,
     })
+}
+
+/// The variable written at `span` inside `t`, if any.
+fn var_at(t: &Term, span: Span) -> Option<VarId> {
+    vars_of(t).into_iter().find(|(_, s)| *s == span).map(|(v, _)| v)
 }
 
 /// The first place where a sent term and a receive pattern can never unify.
@@ -1134,11 +1156,19 @@ fn message_lints(
             };
             let mut diag =
                 Diagnostic::new(&codes::INCOMPATIBLE_MESSAGE, first.sent, message).with_label(label);
-            for c in clashes.iter().take(3) {
+            for (c, r) in clashes.iter().zip(&receives).take(3) {
+                // A variable of the pattern that already holds a value: say so.
+                let bound = var_at(r.message, c.received)
+                    .and_then(|v| model.clause(r.clause).and_then(|cl| cl.var(v)))
+                    .map(|v| v.name.clone());
                 diag = diag.with_secondary(
                     c.received,
-                    match c.kind {
-                        ClashKind::Value => format!("expects {} here", c.received_what),
+                    match (c.kind, bound) {
+                        (ClashKind::Value, _) => format!("expects {} here", c.received_what),
+                        (_, Some(name)) => format!(
+                            "`{name}` already holds {} here: never unifies with {}",
+                            c.received_what, c.sent_what
+                        ),
                         _ => format!("expects {}: never unifies with {}", c.received_what, c.sent_what),
                     },
                 );
