@@ -122,12 +122,16 @@ pub static INCOMPATIBLE_MESSAGE: Code = Code {
     id: "W0105",
     name: "incompatible-message",
     severity: Warning,
-    explanation: "A send and a receive agree on the message's name and arity, but an argument can never
-unify: its sorts differ (atom, string, number, list, compound term, peer id). Strings and atoms
-are different values, and so are `1` and `\"1\"`.
+    explanation: "A send and every receive of that message (same name and arity, between the same two
+roles) disagree on an argument, so the message is never taken: the sorts differ (atom, string,
+number, list, compound term), two constants differ (`busy` against `idle`), or two lists have
+different lengths. Strings and atoms are different values, and so are `1` and `\"1\"`.
 
     migration(\"ok\") => a(overloaded, P)       % sends a string
-    migration(ok) <= a(underloaded, Q)          % expects the atom ok: never matches",
+    migration(ok) <= a(underloaded, Q)          % expects the atom ok: never matches
+
+A variable matches anything unless it already holds a value; sorts are inferred from where each
+variable gets its value (a constant, `is`, what the other role sends in its place).",
 };
 
 pub static AMBIGUOUS_PRECEDENCE: Code = Code {

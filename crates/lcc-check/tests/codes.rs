@@ -2,7 +2,8 @@
 //!
 //! Each case is a small model that triggers exactly that code and nothing else; the snapshot
 //! shows the source and every diagnostic as the terminal renders it
-//! (`Diagnostic::render_to_string`). `every_check_code_has_a_case` keeps the table complete.
+//! (`Diagnostic::render_to_string`). The cases are in `tests/common` (the fix tests apply their
+//! fixes too); `every_check_code_has_a_case` keeps the table complete.
 
 // Test code: a failed expectation is a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
