@@ -15,7 +15,8 @@
 //! - when `format_source` succeeds, its output parses with no errors, means the same
 //!   (`sexpr::model` is equal), keeps every comment, and formatting it again changes nothing.
 //!
-//! Each property runs 256 cases by default; set `PROPTEST_CASES` to change that (e.g.
+//! Each property runs 256 cases by default (the one on long models a quarter of that); set
+//! `PROPTEST_CASES` to change that (e.g.
 //! `PROPTEST_CASES=5000 cargo test -p lcc-syntax --release --test robustness`).
 
 use lcc_syntax::ast::*;
@@ -205,8 +206,9 @@ fn check_front_end(source: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// The parser's fast path for well-formed clauses builds what the grammar builds, and only
-/// where the grammar reports nothing.
+/// The parser's speed-ups change nothing: parsing in segments gives what lexing the whole file
+/// first gives, and the fast path for well-formed clauses builds what the grammar builds, only
+/// where the grammar reports nothing (`lcc_syntax::parser::fast::differential`).
 fn check_fast_path(source: &str) -> Result<(), TestCaseError> {
     match lcc_syntax::parser::fast::differential(source) {
         Ok(_) => Ok(()),
@@ -620,6 +622,17 @@ fn well_formed_model() -> impl Strategy<Value = String> {
     prop::collection::vec(well_formed_item(), 1..4).prop_map(|items| items.join("\n"))
 }
 
+/// A long model (hundreds to thousands of tokens, so that the parser works in several
+/// segments): well-formed items mixed with edited corpus files and token soup.
+fn long_model() -> impl Strategy<Value = String> {
+    let part = prop_oneof![
+        6 => well_formed_item(),
+        1 => corpus_edit(),
+        1 => token_soup(),
+    ];
+    prop::collection::vec(part, 5..25).prop_map(|parts| parts.join("\n"))
+}
+
 // ---- properties ----------------------------------------------------------------------------------
 
 proptest! {
@@ -709,6 +722,28 @@ fn corpus_files_pass_every_check() {
             check_front_end(text).and_then(|()| check_formatter(text)).and_then(|()| check_fast_path(text));
         assert!(result.is_ok(), "{result:?}");
     }
+}
+
+/// The number of cases of the properties on long inputs: a quarter of the others'.
+fn long_cases() -> u32 {
+    (ProptestConfig::default().cases / 4).max(1)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(long_cases()))]
+
+    #[test]
+    fn fast_path_and_segments_agree_with_the_plain_parser_on_long_models(source in long_model()) {
+        check_fast_path(&source)?;
+    }
+}
+
+/// The whole corpus as one file: long enough for the parser to work in several segments.
+#[test]
+fn corpus_as_one_file_parses_as_the_plain_parser_does() {
+    let joined = corpus().join("\n");
+    let result = check_front_end(&joined).and_then(|()| check_fast_path(&joined));
+    assert!(result.is_ok(), "{result:?}");
 }
 
 /// Inputs that the fuzzer (fuzz/) found breaking an invariant, kept as regressions.

@@ -507,11 +507,53 @@ fn mul_op(t: Token<'_>) -> Option<ArithOp> {
     }
 }
 
-/// Runs the fast path and the grammar side by side on every item of `source` that the fast
-/// path accepts, and says where they differ. `Ok(n)`: they agree on all `n` such items. For
-/// the tests only (`tests/robustness.rs`); not part of the API.
+/// Checks the parser's two speed-ups against the plain pipeline (lex the whole file, cut it into
+/// items, run the grammar on each): [`super::parse`], which lexes in segments and takes the fast
+/// path, must return the same model and diagnostics, also with tiny segments; and on every item
+/// that the fast path accepts, it must build what the grammar builds, and the grammar must
+/// report nothing. `Ok(n)`: all agree, and the fast path took `n` items. For the tests only
+/// (`tests/robustness.rs`, the benchmark); not part of the API.
 #[doc(hidden)]
 pub fn differential(source: &str) -> Result<usize, String> {
+    let plain = plain_parse(source);
+    for segment_tokens in [super::SEGMENT_TOKENS, 1, 7, 300] {
+        let (model, diags) = super::parse_in_segments(source, segment_tokens);
+        if model != plain.0 {
+            return Err(format!(
+                "parsing in segments of {segment_tokens} tokens gives another model\nsegments: {model:?}\nplain: {:?}",
+                plain.0
+            ));
+        }
+        if diags != plain.1 {
+            return Err(format!(
+                "parsing in segments of {segment_tokens} tokens gives other diagnostics\nsegments: {diags:?}\nplain: {:?}",
+                plain.1
+            ));
+        }
+    }
+    fast_against_grammar(source)
+}
+
+/// The parser without its speed-ups: the whole file lexed first, every item through lalrpop.
+fn plain_parse(source: &str) -> (Model, Vec<Diagnostic>) {
+    if u32::try_from(source.len()).is_err() {
+        return super::parse(source);
+    }
+    let mut model = Model::default();
+    let mut diags = Vec::new();
+    let mut unterminated = Vec::new();
+    let tokens = super::significant_tokens(source, &mut model.comments, &mut unterminated, &mut diags);
+    let parser = super::generated::lcc::ItemParser::new();
+    for chunk in super::split_items(source, &tokens) {
+        if let Some(item) = super::parse_item(source, &parser, chunk, &unterminated, &mut diags) {
+            model.items.push(item);
+        }
+    }
+    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    (model, diags)
+}
+
+fn fast_against_grammar(source: &str) -> Result<usize, String> {
     let mut comments = Vec::new();
     let mut unterminated = Vec::new();
     let mut lexical = Vec::new();

@@ -42,6 +42,11 @@ mod generated {
 /// Parses a whole LCC source. Never fails and never panics: malformed input yields `Error`
 /// nodes and diagnostics, and every well-formed item around them is still in the model.
 pub fn parse(source: &str) -> (Model, Vec<Diagnostic>) {
+    parse_in_segments(source, SEGMENT_TOKENS)
+}
+
+/// [`parse`], lexing `segment_tokens` tokens ahead at a time (the tests vary it).
+fn parse_in_segments(source: &str, segment_tokens: usize) -> (Model, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut model = Model::default();
     if u32::try_from(source.len()).is_err() {
@@ -51,96 +56,169 @@ pub fn parse(source: &str) -> (Model, Vec<Diagnostic>) {
         );
         return (model, diags);
     }
+    // The file is lexed and parsed in segments that end where a clause head `a(…) ::` starts a
+    // line, which `split_items` always cuts at whatever came before; the tokens of a segment are
+    // dropped once its items are parsed. Lexical diagnostics are kept apart and go first, so
+    // the result is the same as lexing the whole file before parsing any of it.
+    let mut lexical = Vec::new();
     let mut unterminated = Vec::new();
-    let tokens = significant_tokens(source, &mut model.comments, &mut unterminated, &mut diags);
+    let mut lexer = Significant::new(source);
     let parser = generated::lcc::ItemParser::new();
-    for chunk in split_items(source, &tokens) {
-        // Well-formed clauses take the hand-written fast path (fast.rs), which builds exactly
-        // the grammar's tree; everything else, and every error, goes through lalrpop.
-        let item =
-            fast::clause(chunk).or_else(|| parse_item(source, &parser, chunk, &unterminated, &mut diags));
-        if let Some(item) = item {
-            model.items.push(item);
+    let mut window: Vec<Spanned<'_>> = Vec::with_capacity(segment_tokens + HEAD_LOOKAHEAD + 2);
+    let mut searched = 0;
+    let mut at_eof = false;
+    while !(at_eof && window.is_empty()) {
+        let want = window.len() + segment_tokens.max(1);
+        while !at_eof && window.len() < want {
+            match lexer.next(&mut model.comments, &mut unterminated, &mut lexical) {
+                Some(tok) => window.push(tok),
+                None => at_eof = true,
+            }
         }
+        let end = if at_eof { window.len() } else { last_segment_start(source, &window, &mut searched) };
+        let Some(segment) = window.get(..end).filter(|s| !s.is_empty()) else { continue };
+        for chunk in split_items(source, segment) {
+            // Well-formed clauses take the hand-written fast path (fast.rs), which builds
+            // exactly the grammar's tree; everything else, and every error, goes through lalrpop.
+            let item =
+                fast::clause(chunk).or_else(|| parse_item(source, &parser, chunk, &unterminated, &mut diags));
+            if let Some(item) = item {
+                model.items.push(item);
+            }
+        }
+        window.drain(..end);
+        searched = searched.saturating_sub(end);
     }
+    lexical.append(&mut diags);
+    let mut diags = lexical;
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     (model, diags)
 }
 
-/// Removes trivia and reports lexical errors, repairing what the grammar can still use. The
-/// start of every unterminated string or quoted atom goes to `unterminated`: such a literal
-/// swallows the rest of its line, so the errors that follow it are its consequences.
+/// How many tokens are lexed ahead at a time (see [`parse`]).
+const SEGMENT_TOKENS: usize = 4096;
+
+/// The index of the last token of `window` that starts a line with a clause head `a(…) ::`
+/// whose lookahead lies inside the window (so [`is_clause_head`] says the same as it would on
+/// the whole file), or 0. Tokens before `searched` were looked at already.
+fn last_segment_start(source: &str, window: &[Spanned<'_>], searched: &mut usize) -> usize {
+    let complete = window.len().saturating_sub(HEAD_LOOKAHEAD + 2);
+    let mut last = 0;
+    for i in (*searched).max(1)..complete {
+        if window.get(i).is_some_and(|t| matches!(t.token, Token::A) && at_line_start(source, t.start))
+            && is_clause_head(window, i)
+        {
+            last = i;
+        }
+    }
+    *searched = complete.max(*searched);
+    last
+}
+
+/// All the significant tokens of `source` at once (see [`Significant`]).
 fn significant_tokens<'s>(
     source: &'s str,
     comments: &mut Vec<Comment>,
     unterminated: &mut Vec<usize>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Spanned<'s>> {
-    // Reserved for a token every 3 bytes, so that the vector is (nearly) never copied to grow.
     let mut out = Vec::with_capacity(source.len() / 3 + 8);
-    let mut unknown_run: Option<(usize, usize)> = None;
-    for tok in tokens(source) {
-        let span = Span::new(tok.start, tok.end);
-        match tok.token {
-            Token::LineComment(text) | Token::PercentComment(text) | Token::BlockComment(text) => {
-                let kind = match tok.token {
-                    Token::LineComment(_) => CommentKind::Line,
-                    Token::PercentComment(_) => CommentKind::Percent,
-                    _ => CommentKind::Block,
-                };
-                comments.push(Comment { kind, text: text.to_string(), span });
-            }
-            Token::UnterminatedBlockComment(text) => {
-                diags.push(
-                    Diagnostic::new(
-                        &codes::UNTERMINATED_LITERAL,
-                        Span::new(tok.start, tok.start + 2),
-                        "unterminated block comment",
-                    )
-                    .with_label("this comment runs to the end of the file")
-                    .with_help("close it with `*/`"),
-                );
-                comments.push(Comment { kind: CommentKind::Block, text: text.to_string(), span });
-            }
-            Token::Unknown(_) => {
-                // A run of adjacent unknown characters is one mistake: report it once.
-                match &mut unknown_run {
-                    Some((_, end)) if *end == tok.start => *end = tok.end,
-                    _ => {
-                        flush_unknown(source, unknown_run.take(), diags);
-                        unknown_run = Some((tok.start, tok.end));
+    let mut lexer = Significant::new(source);
+    while let Some(tok) = lexer.next(comments, unterminated, diags) {
+        out.push(tok);
+    }
+    out
+}
+
+/// Removes trivia and reports lexical errors, repairing what the grammar can still use. The
+/// start of every unterminated string or quoted atom goes to `unterminated`: such a literal
+/// swallows the rest of its line, so the errors that follow it are its consequences.
+struct Significant<'s> {
+    source: &'s str,
+    tokens: crate::lexer::Tokens<'s>,
+    /// A run of adjacent unknown characters, reported once when it ends.
+    unknown_run: Option<(usize, usize)>,
+}
+
+impl<'s> Significant<'s> {
+    fn new(source: &'s str) -> Self {
+        Significant { source, tokens: tokens(source), unknown_run: None }
+    }
+
+    /// The next token the grammar sees, or `None` at the end of the file.
+    fn next(
+        &mut self,
+        comments: &mut Vec<Comment>,
+        unterminated: &mut Vec<usize>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Spanned<'s>> {
+        let (source, unknown_run) = (self.source, &mut self.unknown_run);
+        for tok in self.tokens.by_ref() {
+            let span = Span::new(tok.start, tok.end);
+            match tok.token {
+                Token::LineComment(text) | Token::PercentComment(text) | Token::BlockComment(text) => {
+                    let kind = match tok.token {
+                        Token::LineComment(_) => CommentKind::Line,
+                        Token::PercentComment(_) => CommentKind::Percent,
+                        _ => CommentKind::Block,
+                    };
+                    comments.push(Comment { kind, text: text.to_string(), span });
+                }
+                Token::UnterminatedBlockComment(text) => {
+                    diags.push(
+                        Diagnostic::new(
+                            &codes::UNTERMINATED_LITERAL,
+                            Span::new(tok.start, tok.start + 2),
+                            "unterminated block comment",
+                        )
+                        .with_label("this comment runs to the end of the file")
+                        .with_help("close it with `*/`"),
+                    );
+                    comments.push(Comment { kind: CommentKind::Block, text: text.to_string(), span });
+                }
+                Token::Unknown(_) => {
+                    // A run of adjacent unknown characters is one mistake: report it once.
+                    match unknown_run {
+                        Some((_, end)) if *end == tok.start => *end = tok.end,
+                        _ => {
+                            flush_unknown(source, unknown_run.take(), diags);
+                            *unknown_run = Some((tok.start, tok.end));
+                        }
                     }
                 }
+                Token::UnterminatedStr(text) | Token::UnterminatedQuotedAtom(text) => {
+                    let (what, quote) = match tok.token {
+                        Token::UnterminatedStr(_) => ("string", "\""),
+                        _ => ("quoted atom", "'"),
+                    };
+                    diags.push(
+                        Diagnostic::new(&codes::UNTERMINATED_LITERAL, span, format!("unterminated {what}"))
+                            .with_label(format!("this {what} has no closing `{quote}` on its line"))
+                            .with_help(format!(
+                                "add `{quote}` where the {what} ends (write `\\n` for a line break)"
+                            ))
+                            .with_fix(
+                                format!("close the {what} at the end of the line"),
+                                vec![TextEdit {
+                                    span: Span::new(tok.end, tok.end),
+                                    replacement: quote.into(),
+                                }],
+                            ),
+                    );
+                    unterminated.push(tok.start);
+                    let body = text.get(1..).unwrap_or("");
+                    let token = match tok.token {
+                        Token::UnterminatedStr(_) => Token::Str(body),
+                        _ => Token::QuotedAtom(body),
+                    };
+                    return Some(Spanned { token, ..tok });
+                }
+                _ => return Some(tok),
             }
-            Token::UnterminatedStr(text) | Token::UnterminatedQuotedAtom(text) => {
-                let (what, quote) = match tok.token {
-                    Token::UnterminatedStr(_) => ("string", "\""),
-                    _ => ("quoted atom", "'"),
-                };
-                diags.push(
-                    Diagnostic::new(&codes::UNTERMINATED_LITERAL, span, format!("unterminated {what}"))
-                        .with_label(format!("this {what} has no closing `{quote}` on its line"))
-                        .with_help(format!(
-                            "add `{quote}` where the {what} ends (write `\\n` for a line break)"
-                        ))
-                        .with_fix(
-                            format!("close the {what} at the end of the line"),
-                            vec![TextEdit { span: Span::new(tok.end, tok.end), replacement: quote.into() }],
-                        ),
-                );
-                unterminated.push(tok.start);
-                let body = text.get(1..).unwrap_or("");
-                let token = match tok.token {
-                    Token::UnterminatedStr(_) => Token::Str(body),
-                    _ => Token::QuotedAtom(body),
-                };
-                out.push(Spanned { token, ..tok });
-            }
-            _ => out.push(tok),
         }
+        flush_unknown(source, unknown_run.take(), diags);
+        None
     }
-    flush_unknown(source, unknown_run, diags);
-    out
 }
 
 /// Reports a run of characters that start no token.
