@@ -89,72 +89,76 @@ impl<'s> Parser<'_, 's> {
 
     // ---- items ---------------------------------------------------------------------------
 
-    /// `Item: Term ClauseBody "."?`, for a head `a(Role, Id)` with a body only.
+    /// `Item: Term ClauseBody "."?`, for a head `a(Role, Id)` with a body only (what
+    /// `build::item_from_head` makes of it, without copying the head's arguments).
     fn item(&mut self) -> Option<Item> {
         let l = self.start()?;
-        let head = self.term()?;
+        let head = into_agent(self.term()?)?;
         self.expect(Token::ClauseOp)?;
-        let body = self.def()?;
+        let body = *self.def()?;
         let terminated = self.eat(Token::Dot);
-        let r = self.last_end;
-        let item = build::item_from_head(&mut self.diags, head, Some(body), terminated, l, r);
-        match item.kind {
-            ItemKind::Clause(_) => self.clean(item),
-            _ => None,
-        }
+        let item = Item {
+            kind: ItemKind::Clause(Clause { head, body: Some(body) }),
+            span: Span::new(l, self.last_end),
+            terminated,
+        };
+        self.clean(item)
     }
 
     // ---- definitions -----------------------------------------------------------------------
 
+    // Definitions are boxed as soon as they are built: a `Def` is a few hundred bytes, and the
+    // binary nodes hold their operands in boxes anyway. The nodes are what `build::def_binary`
+    // makes; `build::def_or` differs from it only when diagnostics were reported before, and
+    // then the fast path has given up already.
+
     /// `Def: ParDef "then" Def | ParDef`
-    fn def(&mut self) -> Option<Def> {
+    fn def(&mut self) -> Option<Box<Def>> {
         let l = self.start()?;
         let a = self.par_def()?;
         if !self.eat(Token::Then) {
             return Some(a);
         }
         let c = self.def()?;
-        Some(build::def_binary(DefOp::Then, a, c, l, self.last_end))
+        Some(Box::new(Def { kind: DefKind::Then(a, c), span: Span::new(l, self.last_end) }))
     }
 
     /// `ParDef: OrDef "par" ParDef | OrDef`
-    fn par_def(&mut self) -> Option<Def> {
+    fn par_def(&mut self) -> Option<Box<Def>> {
         let l = self.start()?;
         let a = self.or_def()?;
         if !self.eat(Token::Par) {
             return Some(a);
         }
         let c = self.par_def()?;
-        Some(build::def_binary(DefOp::Par, a, c, l, self.last_end))
+        Some(Box::new(Def { kind: DefKind::Par(a, c), span: Span::new(l, self.last_end) }))
     }
 
     /// `OrDef: Unit "or" OrDef | Unit`
-    fn or_def(&mut self) -> Option<Def> {
+    fn or_def(&mut self) -> Option<Box<Def>> {
         let l = self.start()?;
         let a = self.unit()?;
-        let or_start = self.start();
         if !self.eat(Token::Or) {
             return Some(a);
         }
-        let or = Span::new(or_start?, self.last_end);
         let c = self.or_def()?;
-        let def = build::def_or(&mut self.diags, a, or, c, l, self.last_end);
+        let def = Box::new(Def { kind: DefKind::Or(a, c), span: Span::new(l, self.last_end) });
         self.clean(def)
     }
 
     /// `Unit: "(" Def ")" | Event` (braces and error recovery are the grammar's business).
-    fn unit(&mut self) -> Option<Def> {
+    fn unit(&mut self) -> Option<Box<Def>> {
         let l = self.start()?;
         if self.eat(Token::LParen) {
-            let d = self.def()?;
+            let inner = self.def()?;
             self.expect(Token::RParen)?;
-            return Some(Def {
-                kind: DefKind::Group { inner: Box::new(d), braces: false },
+            return Some(Box::new(Def {
+                kind: DefKind::Group { inner, braces: false },
                 span: Span::new(l, self.last_end),
-            });
+            }));
         }
         let e = self.event()?;
-        Some(Def { span: e.span, kind: DefKind::Event(e) })
+        Some(Box::new(Def { span: e.span, kind: DefKind::Event(e) }))
     }
 
     // ---- events ----------------------------------------------------------------------------
@@ -244,13 +248,11 @@ impl<'s> Parser<'_, 's> {
         }
     }
 
-    /// A bare term as an event: a role change if it is `a(Role, Id)`.
+    /// A bare term as an event: a role change if it is `a(Role, Id)` (what `build::bare_event`
+    /// makes of it, without copying the arguments).
     fn role_change(&mut self, head: Term, guard: Option<Guard>, l: usize) -> Option<Event> {
-        let event = build::bare_event(&mut self.diags, Cx::Term(head), guard, l, self.last_end);
-        match event.kind {
-            EventKind::RoleChange(_) => self.clean(event),
-            _ => None,
-        }
+        let agent = into_agent(head)?;
+        Some(Event { kind: EventKind::RoleChange(agent), guard, span: Span::new(l, self.last_end) })
     }
 
     /// `Guard?`: `"<-" GuardCond`.
@@ -422,6 +424,8 @@ impl<'s> Parser<'_, 's> {
                     Token::Atom(a) => a.into(),
                     Token::A => "a".into(),
                     Token::R => "r".into(),
+                    // `build::unescape` returns the text as it is when there is no escape.
+                    Token::QuotedAtom(q) if !q.contains('\\') => q.into(),
                     Token::QuotedAtom(q) => build::unescape(&mut self.diags, q, l + 1).into(),
                     _ => return None,
                 };
@@ -470,6 +474,19 @@ impl<'s> Parser<'_, 's> {
             self.expect(Token::RBracket)?;
         }
         Some(Term { kind: TermKind::List { items, tail }, span: Span::new(l, self.last_end) })
+    }
+}
+
+/// `build::agent_of`, taking the term apart instead of copying its arguments.
+fn into_agent(term: Term) -> Option<Agent> {
+    let span = term.span;
+    match term.kind {
+        TermKind::Compound { functor, args } if functor == "a" && args.len() == 2 => {
+            let mut args = args.into_iter();
+            let (role, id) = (args.next()?, args.next()?);
+            Some(Agent { role, id, span })
+        }
+        _ => None,
     }
 }
 
