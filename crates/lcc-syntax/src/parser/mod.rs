@@ -146,6 +146,7 @@ impl<'s> Significant<'s> {
     }
 
     /// The next token the grammar sees, or `None` at the end of the file.
+    #[inline]
     fn next(
         &mut self,
         comments: &mut Vec<Comment>,
@@ -281,9 +282,12 @@ fn at_line_start(source: &str, offset: usize) -> bool {
 const HEAD_LOOKAHEAD: usize = 256;
 
 /// `a ( … ) ::` starting at `i`.
+#[inline]
 fn is_clause_head(tokens: &[Spanned<'_>], i: usize) -> bool {
-    let is = |k: usize, want: Token<'_>| tokens.get(k).is_some_and(|t| t.token == want);
-    is(i, Token::A) && is(i + 1, Token::LParen) && args_then_clause_op(tokens, i + 1)
+    // `matches!` rather than `==`: the derived comparison is a call (this runs on every token).
+    matches!(tokens.get(i).map(|t| t.token), Some(Token::A))
+        && matches!(tokens.get(i + 1).map(|t| t.token), Some(Token::LParen))
+        && args_then_clause_op(tokens, i + 1)
 }
 
 /// A head that is not `a(…)` but is followed by `::`, such as `buyer(B) ::` or `buyer ::`: a
