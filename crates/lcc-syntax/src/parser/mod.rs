@@ -338,7 +338,16 @@ fn split_items<'t, 's>(source: &str, tokens: &'t [Spanned<'s>]) -> Vec<&'t [Span
     let mut depth = 0usize;
     for i in 0..tokens.len() {
         let Some(tok) = tokens.get(i) else { break };
-        if i > 0 && starts.last() != Some(&i) {
+        // Only these tokens can start an item; after any other, only a `.` ends one.
+        let may_start = matches!(
+            tok.token,
+            Token::A | Token::R | Token::Atom(_) | Token::Var(_) | Token::QuotedAtom(_) | Token::AtName(_)
+        );
+        if i > 0 && !may_start {
+            if depth == 0 && matches!(tokens.get(i - 1).map(|t| t.token), Some(Token::Dot)) {
+                starts.push(i);
+            }
+        } else if i > 0 && starts.last() != Some(&i) {
             let prev = tokens.get(i - 1).map(|t| t.token);
             let prev_ends = prev.as_ref().is_some_and(can_end_item);
             let line_start = at_line_start(source, tok.start);
