@@ -611,7 +611,7 @@ fn well_formed_item() -> impl Strategy<Value = String> {
     let dot = || select(&["", "."][..]);
     prop_oneof![
         6 => (comment, agent(), definition(), dot()).prop_map(|(c, head, body, dot)| format!("{c}{head} ::\n  {body}{dot}\n")),
-        1 => (select(&["buyer", "shop(X)"][..]), select(&["initial", "necessary", "optional", "auxiliary"][..]),
+        1 => (select(&["buyer", "shop(X)"][..]), select(&["initial", "necessary", "optional", "auxiliary", "cyclic"][..]),
               select(&["", ", 1", ", 0, 3"][..]), dot())
             .prop_map(|(role, kind, counts, dot)| format!("r({role}, {kind}{counts}){dot}\n")),
         1 => (term(), dot()).prop_map(|(t, dot)| format!("@annotation(@role(buyer), {t}){dot}\n")),

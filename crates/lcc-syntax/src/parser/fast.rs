@@ -1,35 +1,39 @@
-//! The fast path: a hand-written recursive-descent parser for well-formed clauses, which are
-//! nearly every item of a real model. The lalrpop state machine moves every symbol (up to a few
-//! hundred bytes) on each shift and reduce; this parser builds the nodes in place and is several
-//! times faster.
+//! The fast path: a hand-written recursive-descent parser for well-formed clauses and role
+//! declarations, which are nearly every item of a real model. The lalrpop state machine moves
+//! every symbol (up to a few hundred bytes) on each shift and reduce; this parser builds the
+//! nodes in place and is several times faster.
 //!
-//! The contract: [`clause`] returns `Some(item)` only when the grammar (`grammar/lcc.lalrpop`
+//! The contract: [`item`] returns `Some(item)` only when the grammar (`grammar/lcc.lalrpop`
 //! through [`super::parse_item`]), given the same tokens, would build exactly this item and
-//! report nothing. On anything else — a role declaration, an annotation, a dialect construct,
-//! any syntax error, any action that reports (a bad literal, a LiJ call, xlcc braces, a term
-//! where an event belongs) — it returns `None` and the caller runs the grammar, so
-//! diagnostics and recovery come from one place only.
+//! report nothing. On anything else — an annotation, a dialect construct, any syntax error, any
+//! action that reports (a bad literal, a LiJ call, xlcc braces, a term where an event belongs,
+//! a LiJ role kind) — it returns `None` and the caller runs the grammar, so diagnostics and
+//! recovery come from one place only.
 //!
 //! To keep the two in step, the nodes are built by the grammar's own actions in
-//! [`super::build`] wherever the grammar calls one, and any diagnostic they push makes the fast
-//! path give up. The rules below mirror the grammar's rules one for one (same names); a change
-//! to the grammar needs the same change here, and [`differential`] (run over corpus files,
-//! generated models and random edits by `tests/robustness.rs`) fails until both agree.
+//! [`super::build`] wherever that costs nothing (a few hot nodes are built inline, as the
+//! actions build them), and any diagnostic they push makes the fast path give up. The rules
+//! below mirror the grammar's rules one for one (same names); a change to the grammar or its
+//! actions needs the same change here, and [`differential`] (run over corpus files, generated
+//! models and random edits by `tests/robustness.rs`, over arbitrary bytes by `fuzz/`, and
+//! over the benchmark's model) fails until both agree.
 
 use super::build::{self, Cx};
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{Spanned, Token};
 
-/// Parses one item that is a well-formed clause `a(Role, Id) :: Def [.]`, or gives up.
-pub(super) fn clause(tokens: &[Spanned<'_>]) -> Option<Item> {
+/// Parses one item that is a well-formed clause `a(Role, Id) :: Def [.]` or role declaration
+/// `r(Role, Kind, …) [.]`, or gives up.
+pub(super) fn item(tokens: &[Spanned<'_>]) -> Option<Item> {
     let first = tokens.first()?;
-    // Only clauses take the fast path; cheap test before any allocation.
-    if !matches!(first.token, Token::A) {
-        return None;
-    }
     let mut p = Parser { tokens, pos: 0, last_end: first.start, diags: Vec::new() };
-    let item = p.item()?;
+    // Only these take the fast path; a cheap test before any allocation.
+    let item = match first.token {
+        Token::A => p.item()?,
+        Token::R => p.role_decl()?,
+        _ => return None,
+    };
     (p.pos == tokens.len() && p.diags.is_empty()).then_some(item)
 }
 
@@ -103,6 +107,19 @@ impl<'s> Parser<'_, 's> {
             terminated,
         };
         self.clean(item)
+    }
+
+    /// `Item: Term "."?` for a head `r(…)`: what `build::item_from_head` makes of it, if that
+    /// is a role declaration and reports nothing.
+    fn role_decl(&mut self) -> Option<Item> {
+        let l = self.start()?;
+        let head = self.term()?;
+        let terminated = self.eat(Token::Dot);
+        let item = build::item_from_head(&mut self.diags, head, None, terminated, l, self.last_end);
+        match item.kind {
+            ItemKind::RoleDecl(_) => self.clean(item),
+            _ => None,
+        }
     }
 
     // ---- definitions -----------------------------------------------------------------------
@@ -578,7 +595,7 @@ fn fast_against_grammar(source: &str) -> Result<usize, String> {
     let parser = super::generated::lcc::ItemParser::new();
     let mut agreed = 0;
     for chunk in super::split_items(source, &tokens) {
-        let Some(fast) = clause(chunk) else { continue };
+        let Some(fast) = item(chunk) else { continue };
         let mut diags = Vec::new();
         let slow = super::parse_item(source, &parser, chunk, &unterminated, &mut diags);
         if slow.as_ref() != Some(&fast) || !diags.is_empty() {

@@ -78,10 +78,11 @@ fn parse_in_segments(source: &str, segment_tokens: usize) -> (Model, Vec<Diagnos
         let end = if at_eof { window.len() } else { last_segment_start(source, &window, &mut searched) };
         let Some(segment) = window.get(..end).filter(|s| !s.is_empty()) else { continue };
         for chunk in split_items(source, segment) {
-            // Well-formed clauses take the hand-written fast path (fast.rs), which builds
-            // exactly the grammar's tree; everything else, and every error, goes through lalrpop.
+            // Well-formed clauses and role declarations take the hand-written fast path
+            // (fast.rs), which builds exactly the grammar's tree; everything else, and every
+            // error, goes through lalrpop.
             let item =
-                fast::clause(chunk).or_else(|| parse_item(source, &parser, chunk, &unterminated, &mut diags));
+                fast::item(chunk).or_else(|| parse_item(source, &parser, chunk, &unterminated, &mut diags));
             if let Some(item) = item {
                 model.items.push(item);
             }
