@@ -2,6 +2,8 @@
 //! and the formatter. Crashes are panics (including failed checks below) and sanitizer
 //! reports. Checked on every input:
 //! - every token, diagnostic and item span lies within the source, on char boundaries;
+//! - the parser's speed-ups (lexing in segments, the fast path for well-formed clauses) give
+//!   the same model and diagnostics as the plain pipeline (`parser::fast::differential`);
 //! - when the formatter accepts the source, its output parses with no errors, has the same
 //!   S-expression (meaning) as the input, and formatting it again changes nothing.
 #![no_main]
@@ -46,6 +48,11 @@ fuzz_target!(|data: &[u8]| {
     }
     for comment in &model.comments {
         assert_ast_span(source, comment.span, &comment.text);
+    }
+
+    // The parser's speed-ups (segments, the fast path for clean clauses) change nothing.
+    if let Err(message) = lcc_syntax::parser::fast::differential(source) {
+        panic!("{message}");
     }
 
     if let Ok(formatted) = format::format_source(source) {

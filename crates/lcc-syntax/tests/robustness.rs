@@ -374,7 +374,7 @@ const FRAGMENTS: &[&str] = &[
 ];
 
 fn token_soup() -> impl Strategy<Value = String> {
-    let piece = (select(FRAGMENTS), select(&["", " ", " ", "\n"][..]));
+    let piece = (select(FRAGMENTS), select(&["", " ", " ", "\n", "\r\n", "\r"][..]));
     prop::collection::vec(piece, 0..80).prop_map(|pieces| {
         let mut out = String::new();
         for (fragment, sep) in pieces {
@@ -760,6 +760,23 @@ fn fuzz_regressions() {
         let result = check_front_end(source)
             .and_then(|()| check_formatter(source))
             .and_then(|()| check_fast_path(source));
+        assert!(result.is_ok(), "{source:?}: {result:?}");
+    }
+}
+
+/// Lone carriage returns (`\r\r\n`) in text the formatter copies (a WebLCC header, a block
+/// comment). Found by the fuzzer: the formatter turns each `\r\n` into `\n` once, which leaves
+/// `\r\n` behind, so the second pass changes the text again.
+const FORMATTER_CR_REGRESSIONS: &[&str] = &["header\r\r\ne", "/* x\r\r\ny */\na(r, X) :: null\n"];
+
+// IGNORED until the formatter is fixed: `format.rs` normalises line breaks with
+// `replace("\r\n", "\n")` (in `verbatim` and for block comments), which is not idempotent on
+// `\r\r\n`. Run with `cargo test -p lcc-syntax --test robustness -- --ignored`.
+#[test]
+#[ignore = "known formatter bug: \\r\\r\\n is not normalised idempotently (format.rs)"]
+fn formatter_is_idempotent_on_lone_carriage_returns() {
+    for source in FORMATTER_CR_REGRESSIONS {
+        let result = check_formatter(source);
         assert!(result.is_ok(), "{source:?}: {result:?}");
     }
 }
