@@ -66,6 +66,13 @@ pub fn atom_text(name: &str) -> String {
     }
 }
 
+/// `\r\n` and lone `\r` become `\n`, in one pass so that formatting again changes nothing
+/// (`\r\r\n` is two line breaks). Only for text in which a line break cannot change meaning:
+/// block comments and verbatim items, never line comments.
+fn normalize_line_breaks(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 /// Formats a whole source file in the canonical layout. Refuses (returns the error
 /// diagnostics) when the source has syntax errors, because a tree with error nodes cannot be
 /// printed without losing text.
@@ -253,7 +260,7 @@ impl<'a> Printer<'a> {
             }
             CommentKind::Block => {
                 if c.text.contains('\r') {
-                    self.out.push_str(&c.text.replace("\r\n", "\n"));
+                    self.out.push_str(&normalize_line_breaks(&c.text));
                 } else {
                     self.out.push_str(&c.text);
                 }
@@ -440,7 +447,7 @@ impl<'a> Printer<'a> {
     fn verbatim(&mut self, span: Span) {
         let text = self.text(span);
         if text.contains('\r') {
-            self.push(&text.replace("\r\n", "\n"));
+            self.push(&normalize_line_breaks(text));
         } else {
             self.push(text);
         }

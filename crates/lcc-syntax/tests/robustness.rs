@@ -765,15 +765,12 @@ fn fuzz_regressions() {
 }
 
 /// Lone carriage returns (`\r\r\n`) in text the formatter copies (a WebLCC header, a block
-/// comment). Found by the fuzzer: the formatter turns each `\r\n` into `\n` once, which leaves
-/// `\r\n` behind, so the second pass changes the text again.
+/// comment). Found by the fuzzer: the formatter turned each `\r\n` into `\n` once, which left
+/// `\r\n` behind, so the second pass changed the text again.
 const FORMATTER_CR_REGRESSIONS: &[&str] = &["header\r\r\ne", "/* x\r\r\ny */\na(r, X) :: null\n"];
 
-// IGNORED until the formatter is fixed: `format.rs` normalises line breaks with
-// `replace("\r\n", "\n")` (in `verbatim` and for block comments), which is not idempotent on
-// `\r\r\n`. Run with `cargo test -p lcc-syntax --test robustness -- --ignored`.
+// Found by fuzzing: `\r\r\n` used to be normalised in two steps, so formatting twice differed.
 #[test]
-#[ignore = "known formatter bug: \\r\\r\\n is not normalised idempotently (format.rs)"]
 fn formatter_is_idempotent_on_lone_carriage_returns() {
     for source in FORMATTER_CR_REGRESSIONS {
         let result = check_formatter(source);
