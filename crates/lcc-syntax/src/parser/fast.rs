@@ -27,7 +27,16 @@ use crate::lexer::{Spanned, Token};
 /// `r(Role, Kind, …) [.]`, or gives up.
 pub(super) fn item(tokens: &[Spanned<'_>]) -> Option<Item> {
     let first = tokens.first()?;
-    let mut p = Parser { tokens, pos: 0, last_end: first.start, diags: Vec::new() };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        last_end: first.start,
+        nest: 0,
+        defs: Vec::new(),
+        cxs: Vec::new(),
+        ops: Vec::new(),
+        diags: Vec::new(),
+    };
     // Only these take the fast path; a cheap test before any allocation.
     let item = match first.token {
         Token::A => p.item()?,
@@ -37,11 +46,23 @@ pub(super) fn item(tokens: &[Spanned<'_>]) -> Option<Item> {
     (p.pos == tokens.len() && p.diags.is_empty()).then_some(item)
 }
 
+/// Deeper nesting is left to the grammar, whose parser keeps its stack on the heap: this one
+/// recurses once per level (and a few hundred levels fit any thread's stack). Chains of
+/// operators (`then`, `and`, `not`, …) are loops here, so only nesting counts.
+const MAX_NEST: usize = 100;
+
 struct Parser<'t, 's> {
     tokens: &'t [Spanned<'s>],
     pos: usize,
     /// The end of the last token consumed: lalrpop's `@R`.
     last_end: usize,
+    /// How deep the parentheses, brackets and arguments around the current token go.
+    nest: usize,
+    /// Operands and operator positions of the chains being parsed, innermost chain last (each
+    /// chain pops what it pushed), so that chains allocate nothing of their own.
+    defs: Vec<(usize, Box<Def>)>,
+    cxs: Vec<(usize, Cx)>,
+    ops: Vec<usize>,
     /// Whatever the grammar's actions report; any entry makes the fast path give up.
     diags: Vec<Diagnostic>,
 }
@@ -84,6 +105,14 @@ impl<'s> Parser<'_, 's> {
 
     fn expect(&mut self, want: Token<'_>) -> Option<()> {
         self.eat(want).then_some(())
+    }
+
+    /// One level deeper into brackets; gives up past [`MAX_NEST`]. The caller steps back out
+    /// with `self.nest -= 1` once the nested part is parsed (after a failure it does not
+    /// matter: the whole item is given up).
+    fn deeper(&mut self) -> Option<()> {
+        self.nest += 1;
+        (self.nest <= MAX_NEST).then_some(())
     }
 
     /// Gives up as soon as an action has reported something.
@@ -131,44 +160,56 @@ impl<'s> Parser<'_, 's> {
 
     /// `Def: ParDef "then" Def | ParDef`
     fn def(&mut self) -> Option<Box<Def>> {
-        let l = self.start()?;
-        let a = self.par_def()?;
-        if !self.eat(Token::Then) {
-            return Some(a);
-        }
-        let c = self.def()?;
-        Some(Box::new(Def { kind: DefKind::Then(a, c), span: Span::new(l, self.last_end) }))
+        self.def_chain(Token::Then, Self::par_def, DefKind::Then)
     }
 
     /// `ParDef: OrDef "par" ParDef | OrDef`
     fn par_def(&mut self) -> Option<Box<Def>> {
-        let l = self.start()?;
-        let a = self.or_def()?;
-        if !self.eat(Token::Par) {
-            return Some(a);
-        }
-        let c = self.par_def()?;
-        Some(Box::new(Def { kind: DefKind::Par(a, c), span: Span::new(l, self.last_end) }))
+        self.def_chain(Token::Par, Self::or_def, DefKind::Par)
     }
 
     /// `OrDef: Unit "or" OrDef | Unit`
     fn or_def(&mut self) -> Option<Box<Def>> {
+        self.def_chain(Token::Or, Self::unit, DefKind::Or)
+    }
+
+    /// `operand (op operand)*`, right-nested as the grammar's right-recursive rules build it:
+    /// each node spans from its left operand to the end of the chain.
+    fn def_chain(
+        &mut self,
+        op: Token<'static>,
+        operand: fn(&mut Self) -> Option<Box<Def>>,
+        node: fn(Box<Def>, Box<Def>) -> DefKind,
+    ) -> Option<Box<Def>> {
         let l = self.start()?;
-        let a = self.unit()?;
-        if !self.eat(Token::Or) {
-            return Some(a);
+        let first = operand(self)?;
+        if !self.is(op) {
+            return Some(first);
         }
-        let c = self.or_def()?;
-        let def = Box::new(Def { kind: DefKind::Or(a, c), span: Span::new(l, self.last_end) });
-        self.clean(def)
+        let base = self.defs.len();
+        self.defs.push((l, first));
+        while self.eat(op) {
+            let l = self.start()?;
+            let next = operand(self)?;
+            self.defs.push((l, next));
+        }
+        let end = self.last_end;
+        let (_, mut chain) = self.defs.pop()?;
+        while self.defs.len() > base {
+            let (l, a) = self.defs.pop()?;
+            chain = Box::new(Def { kind: node(a, chain), span: Span::new(l, end) });
+        }
+        Some(chain)
     }
 
     /// `Unit: "(" Def ")" | Event` (braces and error recovery are the grammar's business).
     fn unit(&mut self) -> Option<Box<Def>> {
         let l = self.start()?;
         if self.eat(Token::LParen) {
+            self.deeper()?;
             let inner = self.def()?;
             self.expect(Token::RParen)?;
+            self.nest -= 1;
             return Some(Box::new(Def {
                 kind: DefKind::Group { inner, braces: false },
                 span: Span::new(l, self.last_end),
@@ -218,7 +259,7 @@ impl<'s> Parser<'_, 's> {
             Some(Token::Guard) => {
                 // `C <- M <= a(R, I)` when a term and `<=` follow the arrow; otherwise the
                 // head is a role change and this is its guard.
-                let arrow_at = self.pos;
+                let (arrow_at, nest) = (self.pos, self.nest);
                 let arrow = self.bump()?;
                 let arrow_span = Span::new(arrow.start, arrow.end);
                 if let Some(message) = self.term()
@@ -237,7 +278,7 @@ impl<'s> Parser<'_, 's> {
                     );
                     return self.clean(event);
                 }
-                self.pos = arrow_at;
+                (self.pos, self.nest) = (arrow_at, nest);
                 self.last_end = self.tokens.get(arrow_at.checked_sub(1)?).map(|t| t.end)?;
                 let guard = self.opt_guard()?;
                 self.role_change(head, guard, l)
@@ -299,49 +340,77 @@ impl<'s> Parser<'_, 's> {
 
     /// `GuardCond: AndCond "||" GuardCond | AndCond` (the word `or` ends the guard).
     fn guard_cond(&mut self) -> Option<Cx> {
-        let l = self.start()?;
-        let a = self.and_cond()?;
-        if !self.eat(Token::OrSym) {
-            return Some(a);
-        }
-        let c = self.guard_cond()?;
-        let cx = build::cx_or(&mut self.diags, a, c, l, self.last_end);
-        self.clean(cx)
+        self.cx_chain(|t| matches!(t, Token::OrSym), Self::and_cond, build::cx_or)
     }
 
     /// `FullCond: AndCond ("or" | "||") FullCond | AndCond` (inside parentheses).
     fn full_cond(&mut self) -> Option<Cx> {
-        let l = self.start()?;
-        let a = self.and_cond()?;
-        if !(self.eat(Token::Or) || self.eat(Token::OrSym)) {
-            return Some(a);
-        }
-        let c = self.full_cond()?;
-        let cx = build::cx_or(&mut self.diags, a, c, l, self.last_end);
-        self.clean(cx)
+        self.cx_chain(|t| matches!(t, Token::Or | Token::OrSym), Self::and_cond, build::cx_or)
     }
 
     /// `AndCond: NotCond ("and" | "&&") AndCond | NotCond`
     fn and_cond(&mut self) -> Option<Cx> {
+        self.cx_chain(|t| matches!(t, Token::And | Token::AndSym), Self::not_cond, build::cx_and)
+    }
+
+    /// `operand (op operand)*`, right-nested by the grammar's action `node`, each node spanning
+    /// from its left operand to the end of the chain.
+    fn cx_chain(
+        &mut self,
+        is_op: fn(&Token<'_>) -> bool,
+        operand: fn(&mut Self) -> Option<Cx>,
+        node: fn(&mut Vec<Diagnostic>, Cx, Cx, usize, usize) -> Cx,
+    ) -> Option<Cx> {
         let l = self.start()?;
-        let a = self.not_cond()?;
-        if !(self.eat(Token::And) || self.eat(Token::AndSym)) {
-            return Some(a);
+        let first = operand(self)?;
+        if !self.peek().is_some_and(|t| is_op(&t)) {
+            return Some(first);
         }
-        let c = self.and_cond()?;
-        let cx = build::cx_and(&mut self.diags, a, c, l, self.last_end);
-        self.clean(cx)
+        let base = self.cxs.len();
+        self.cxs.push((l, first));
+        while self.peek().is_some_and(|t| is_op(&t)) {
+            self.bump()?;
+            let l = self.start()?;
+            let next = operand(self)?;
+            self.cxs.push((l, next));
+        }
+        let end = self.last_end;
+        let (_, mut chain) = self.cxs.pop()?;
+        while self.cxs.len() > base {
+            let (l, a) = self.cxs.pop()?;
+            chain = node(&mut self.diags, a, chain, l, end);
+        }
+        self.clean(chain)
     }
 
     /// `NotCond: CmpCond | ("not" | "\+") NotCond`
     fn not_cond(&mut self) -> Option<Cx> {
-        let l = self.start()?;
-        if self.eat(Token::Not) || self.eat(Token::NotSym) {
-            let c = self.not_cond()?;
-            let cx = build::cx_not(&mut self.diags, c, l, self.last_end);
-            return self.clean(cx);
+        self.prefixed(|t| matches!(t, Token::Not | Token::NotSym), Self::cmp_cond, build::cx_not)
+    }
+
+    /// `op* operand`, the innermost operator applied first, each node spanning from its
+    /// operator to the end of the operand (the grammar's right recursion, as a loop).
+    fn prefixed(
+        &mut self,
+        is_op: fn(&Token<'_>) -> bool,
+        operand: fn(&mut Self) -> Option<Cx>,
+        node: fn(&mut Vec<Diagnostic>, Cx, usize, usize) -> Cx,
+    ) -> Option<Cx> {
+        if !self.peek().is_some_and(|t| is_op(&t)) {
+            return operand(self);
         }
-        self.cmp_cond()
+        let base = self.ops.len();
+        while self.peek().is_some_and(|t| is_op(&t)) {
+            let op = self.bump()?;
+            self.ops.push(op.start);
+        }
+        let mut cx = operand(self)?;
+        let end = self.last_end;
+        while self.ops.len() > base {
+            let l = self.ops.pop()?;
+            cx = node(&mut self.diags, cx, l, end);
+        }
+        self.clean(cx)
     }
 
     /// `CmpCond: Sum | Sum CmpOp Sum | Sum "is" Sum`
@@ -387,21 +456,17 @@ impl<'s> Parser<'_, 's> {
 
     /// `Unary: Primary | "-" Unary`
     fn unary(&mut self) -> Option<Cx> {
-        let l = self.start()?;
-        if self.eat(Token::Minus) {
-            let u = self.unary()?;
-            let cx = build::cx_neg(&mut self.diags, u, l, self.last_end);
-            return self.clean(cx);
-        }
-        self.primary()
+        self.prefixed(|t| matches!(t, Token::Minus), Self::primary, build::cx_neg)
     }
 
     /// `Primary: Term | "(" FullCond ")"`
     fn primary(&mut self) -> Option<Cx> {
         let l = self.start()?;
         if self.eat(Token::LParen) {
+            self.deeper()?;
             let c = self.full_cond()?;
             self.expect(Token::RParen)?;
+            self.nest -= 1;
             return Some(build::cx_paren(c, l, self.last_end));
         }
         self.term().map(Cx::Term)
@@ -435,7 +500,12 @@ impl<'s> Parser<'_, 's> {
             Token::Int(n) => build::int(&mut self.diags, n, false, l, tok.end),
             Token::Float(n) => build::float(&mut self.diags, n, false, l, tok.end),
             Token::Str(s) => build::string(&mut self.diags, s, l, tok.end),
-            Token::LBracket => return self.list(l),
+            Token::LBracket => {
+                self.deeper()?;
+                let list = self.list(l)?;
+                self.nest -= 1;
+                return Some(list);
+            }
             Token::Atom(_) | Token::A | Token::R | Token::QuotedAtom(_) => {
                 let functor: smol_str::SmolStr = match tok.token {
                     Token::Atom(a) => a.into(),
@@ -449,7 +519,9 @@ impl<'s> Parser<'_, 's> {
                 if !self.eat(Token::LParen) {
                     Term { kind: TermKind::Atom(functor), span: Span::new(l, tok.end) }
                 } else {
+                    self.deeper()?;
                     let args = self.args()?;
+                    self.nest -= 1;
                     Term { kind: TermKind::Compound { functor, args }, span: Span::new(l, self.last_end) }
                 }
             }
