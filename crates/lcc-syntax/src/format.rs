@@ -66,11 +66,12 @@ pub fn atom_text(name: &str) -> String {
     }
 }
 
-/// `\r\n` and lone `\r` become `\n`, in one pass so that formatting again changes nothing
-/// (`\r\r\n` is two line breaks). Only for text in which a line break cannot change meaning:
-/// block comments and verbatim items, never line comments.
+/// `\r\n` becomes `\n`, and a lone `\r` a space, in one pass so that formatting again changes
+/// nothing (`\r\r\n` is ` \n`). A lone `\r` is not a line break for the lexer (a `//` comment
+/// runs on past it), so it must not become one here either. Only for block comments and
+/// verbatim items.
 fn normalize_line_breaks(text: &str) -> String {
-    text.replace("\r\n", "\n").replace('\r', "\n")
+    text.replace("\r\n", "\n").replace('\r', " ")
 }
 
 /// Formats a whole source file in the canonical layout. Refuses (returns the error
