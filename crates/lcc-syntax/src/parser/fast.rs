@@ -72,12 +72,6 @@ impl<'s> Parser<'_, 's> {
         self.tokens.get(self.pos).map(|t| t.token)
     }
 
-    fn peek_is_at(&self, ahead: usize, want: Token<'_>) -> bool {
-        self.tokens
-            .get(self.pos + ahead)
-            .is_some_and(|t| std::mem::discriminant(&t.token) == std::mem::discriminant(&want))
-    }
-
     /// lalrpop's `@L`: where the next token starts.
     fn start(&self) -> Option<usize> {
         self.tokens.get(self.pos).map(|t| t.start)
@@ -535,7 +529,7 @@ impl<'s> Parser<'_, 's> {
         if self.eat(Token::RParen) {
             return Some(Vec::new());
         }
-        let mut args = Vec::with_capacity(if self.peek_is_at(1, Token::Comma) { 3 } else { 1 });
+        let mut args = Vec::with_capacity(self.count_elements());
         loop {
             args.push(self.term_arg()?);
             if !self.eat(Token::Comma) {
@@ -546,9 +540,27 @@ impl<'s> Parser<'_, 's> {
         Some(args)
     }
 
+    /// How many comma-separated elements follow, up to the `)`, `]` or `|` that ends them: the
+    /// exact capacity for their vector (the tree of a large model is most of the parser's
+    /// memory, and most argument lists are short).
+    fn count_elements(&self) -> usize {
+        let mut depth = 0usize;
+        let mut count = 1;
+        for tok in self.tokens.iter().skip(self.pos) {
+            match tok.token {
+                Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
+                Token::RParen | Token::RBracket | Token::RBrace | Token::Bar if depth == 0 => break,
+                Token::RParen | Token::RBracket | Token::RBrace => depth -= 1,
+                Token::Comma if depth == 0 => count += 1,
+                _ => {}
+            }
+        }
+        count
+    }
+
     /// `"[" "]"` or `"[" Comma1<TermArg> ("|" TermArg)? "]"`, after the `[`.
     fn list(&mut self, l: usize) -> Option<Term> {
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(self.count_elements());
         let mut tail = None;
         if !self.eat(Token::RBracket) {
             loop {
