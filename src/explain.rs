@@ -45,6 +45,9 @@ mod tests {
         for code in codes::all() {
             assert!(text.contains(code.id) && text.contains(code.name), "{}", code.id);
         }
-        assert!(explanation(&lcc_syntax::codes::UNEXPECTED_TOKEN).starts_with("E0001 (unexpected-token, error)\n"));
+        assert!(
+            explanation(&lcc_syntax::codes::UNEXPECTED_TOKEN)
+                .starts_with("E0001 (unexpected-token, error)\n")
+        );
     }
 }

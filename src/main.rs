@@ -17,11 +17,25 @@ use clap::Parser;
 use cli::{Cli, Command};
 use std::process::ExitCode;
 
+/// Stack for the thread that does the work. The tree walks recurse once per nesting level and
+/// per chained operator; the parser bounds both (E0013), and this stack holds the deepest tree
+/// the parser accepts. Only the pages actually touched are committed.
+const STACK_BYTES: usize = 1 << 30;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let status = match cli.command {
-        Command::Check(args) => check::run(&args),
-        Command::Fmt(args) => fmt::run(&args),
-    };
-    status.into()
+    let worker = std::thread::Builder::new().name("lcc".into()).stack_size(STACK_BYTES).spawn(move || {
+        match cli.command {
+            Command::Check(args) => check::run(&args),
+            Command::Fmt(args) => fmt::run(&args),
+        }
+    });
+    match worker.map(|handle| handle.join()) {
+        Ok(Ok(status)) => status.into(),
+        Ok(Err(_)) => ExitCode::from(101),
+        Err(err) => {
+            eprintln!("lcc: cannot start a worker thread: {err}");
+            ExitCode::from(2)
+        }
+    }
 }

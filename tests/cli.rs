@@ -427,3 +427,24 @@ fn fmt_dash_formats_stdin_to_stdout() {
     assert_eq!(out.stdout, "", "nothing on stdout when the input cannot be formatted");
     assert!(out.stderr.contains("<stdin>:11:14"), "{}", out.stderr);
 }
+
+/// Pathological nesting never overflows a stack: past the parser's limits the item is refused
+/// with E0013; up to them, every stage (checker, formatter) copes.
+#[test]
+fn deep_input_is_refused_or_handled_without_crashing() {
+    let dir = TempDir::new("deep");
+    let n = 100_000;
+    let nested = format!("a(x, Y) :: {}z{} => a(x, Y)\n", "f(".repeat(n), ")".repeat(n));
+    let chain = format!("a(x, Y) :: {}\n", vec!["null"; n].join(" then "));
+    std::fs::write(dir.path().join("nested.lcc"), nested).unwrap();
+    std::fs::write(dir.path().join("chain.lcc"), chain).unwrap();
+    let out = run_in(dir.path(), &["check", "nested.lcc"], None, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("E0013"), "{}", out.stderr);
+    let out = run_in(dir.path(), &["fmt", "--check", "nested.lcc"], None, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let out = run_in(dir.path(), &["check", "chain.lcc"], None, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run_in(dir.path(), &["fmt", "--check", "chain.lcc"], None, &[]);
+    assert_eq!(out.code, 1, "a long chain is reformatted one event per line: {}", out.stderr);
+}

@@ -161,7 +161,11 @@ pub struct Annotation {
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnnotationArg {
     /// `@name(args)`, e.g. `@role(buyer)`, `@constraint(c(_))`, a nested `@annotation(..)`.
-    Tagged { name: SmolStr, args: Vec<AnnotationArg>, span: Span },
+    Tagged {
+        name: SmolStr,
+        args: Vec<AnnotationArg>,
+        span: Span,
+    },
     Term(Term),
 }
 
@@ -206,7 +210,10 @@ pub enum DefKind {
     Par(Box<Def>, Box<Def>),
     /// Explicit grouping: `( … )`, or `{ … }` in the xlcc dialect. Carries no meaning, but the
     /// checker needs it to tell written parentheses from precedence.
-    Group { inner: Box<Def>, braces: bool },
+    Group {
+        inner: Box<Def>,
+        braces: bool,
+    },
     Event(Event),
     Error,
 }
@@ -288,9 +295,16 @@ pub enum ConstraintKind {
     Not(Box<Constraint>),
     /// A call `c(X, Y)` or a bare atom `ready`.
     Call(Term),
-    Compare { op: CmpOp, lhs: Term, rhs: Term },
+    Compare {
+        op: CmpOp,
+        lhs: Term,
+        rhs: Term,
+    },
     /// `X is Expr`
-    Is { lhs: Term, rhs: Term },
+    Is {
+        lhs: Term,
+        rhs: Term,
+    },
     Error,
 }
 
@@ -372,13 +386,26 @@ pub enum TermKind {
     Atom(SmolStr),
     Int(i64),
     /// A float, with its source spelling (so formatting never changes its value).
-    Float { value: f64, text: SmolStr },
+    Float {
+        value: f64,
+        text: SmolStr,
+    },
     /// A string, escapes resolved.
     Str(String),
-    Compound { functor: SmolStr, args: Vec<Term> },
-    List { items: Vec<Term>, tail: Option<Box<Term>> },
+    Compound {
+        functor: SmolStr,
+        args: Vec<Term>,
+    },
+    List {
+        items: Vec<Term>,
+        tail: Option<Box<Term>>,
+    },
     /// Arithmetic: only inside constraints.
-    Arith { op: ArithOp, lhs: Box<Term>, rhs: Box<Term> },
+    Arith {
+        op: ArithOp,
+        lhs: Box<Term>,
+        rhs: Box<Term>,
+    },
     /// Unary minus on a non-literal: only inside constraints.
     Neg(Box<Term>),
     Error,

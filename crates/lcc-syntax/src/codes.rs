@@ -106,6 +106,12 @@ escape in a string (the escapes are `\\\"`, `\\'`, `\\\\`, `\\n` and `\\t`).
     SOURCE_TOO_LARGE = "E0012", "source-too-large", Error,
 "lcc reads files of up to 4 GiB; split larger models into several files.";
 
+    TOO_DEEP = "E0013", "too-deep", Error,
+"An item nests parentheses, brackets or braces more than 1,000 levels deep, or chains more than
+100,000 operators (`then`, `or`, `par`, `and`, …) in one clause. Every later stage walks the
+tree recursively, so lcc refuses such an item instead of risking its stack; no real model comes
+near either limit. Split the clause into roles that hand over with role changes.";
+
     WEBLCC_HEADER = "W0001", "dialect-weblcc-header", Warning,
 "The `header([ {jid: …, role: …}, … ])` block belongs to the WebLCC dialect (OKeilidh), where it
 binds peers to roles. lcc skips it. Give the population with role declarations such as

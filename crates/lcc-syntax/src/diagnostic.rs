@@ -121,10 +121,7 @@ impl Diagnostic {
         }
         let mut report = Report::build(kind, clamp(self.span))
             .with_config(
-                Config::default()
-                    .with_index_type(IndexType::Byte)
-                    .with_color(color)
-                    .with_compact(false),
+                Config::default().with_index_type(IndexType::Byte).with_color(color).with_compact(false),
             )
             .with_code(format!("{}:{}", self.code.id, self.code.name))
             .with_message(&self.message)

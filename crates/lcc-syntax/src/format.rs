@@ -37,7 +37,7 @@
 
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, TextEdit};
-use crate::lexer::{tokenize, Token};
+use crate::lexer::{Token, tokenize};
 
 /// Spaces per indentation level.
 const INDENT: usize = 4;
@@ -376,7 +376,8 @@ impl<'a> Printer<'a> {
         blank.push(next.is_some() && self.blank_between(at, limit));
         if let (Some(p), Some(n)) = (prev, next) {
             let grouped = groupable(p) && groupable(n);
-            if !grouped && !blank.iter().any(|b| *b)
+            if !grouped
+                && !blank.iter().any(|b| *b)
                 && let Some(b) = blank.first_mut()
             {
                 *b = true;

@@ -44,7 +44,10 @@ fn check(name: &str, source: &str) -> String {
     let again = again.unwrap_or_default();
     assert_eq!(formatted, again, "{name}: not idempotent");
     if !formatted.is_empty() {
-        assert!(formatted.ends_with('\n') && !formatted.ends_with("\n\n"), "{name}: must end with one newline");
+        assert!(
+            formatted.ends_with('\n') && !formatted.ends_with("\n\n"),
+            "{name}: must end with one newline"
+        );
     }
     for line in formatted.lines() {
         let is_comment_line = line.trim_start().starts_with("/*") || line.trim_start().starts_with('*');
@@ -268,15 +271,22 @@ fn refuses_files_with_syntax_errors() {
 fn empty_and_comment_only_files() {
     assert_eq!(check("empty", ""), "");
     assert_eq!(check("blank", "\n\n  \n"), "");
-    assert_eq!(check("comments only", "\n\n// one\n\n\n/* two */   % three\n\n"), "// one\n\n/* two */ % three\n");
+    assert_eq!(
+        check("comments only", "\n\n// one\n\n\n/* two */   % three\n\n"),
+        "// one\n\n/* two */ % three\n"
+    );
 }
 
 #[test]
 fn crlf_sources_come_out_with_lf() {
-    let source = "// head\r\nr(a, initial)\r\n\r\na(a, X) :: /* x\r\n y */ m => a(b, Y) // t\r\n then null\r\n";
+    let source =
+        "// head\r\nr(a, initial)\r\n\r\na(a, X) :: /* x\r\n y */ m => a(b, Y) // t\r\n then null\r\n";
     let formatted = check("crlf", source);
     assert!(!formatted.contains('\r'), "{formatted:?}");
-    assert_eq!(formatted, "// head\nr(a, initial)\n\na(a, X) :: /* x\n y */\n    m => a(b, Y) then // t\n    null\n");
+    assert_eq!(
+        formatted,
+        "// head\nr(a, initial)\n\na(a, X) :: /* x\n y */\n    m => a(b, Y) then // t\n    null\n"
+    );
 }
 
 // ---- range formatting ------------------------------------------------------------------------

@@ -749,17 +749,18 @@ fn corpus_as_one_file_parses_as_the_plain_parser_does() {
 /// Deep nesting and long operator chains: the parser's fast path recurses only up to a fixed
 /// depth and leaves deeper input to the grammar (whose stack is on the heap); chains are loops.
 /// Either way the result is the plain parser's, with no error, and nothing overflows the stack.
-/// (2,000 levels: enough to pass the fast path's limit, few enough for the recursive `Drop` of
-/// the tree on a test thread's stack in a debug build.)
+/// (Brackets nest 900 deep, under the parser's limit of 1,000 and past the fast path's own;
+/// chains are 2,000 long: few enough for the recursive `Drop` of the tree on a test thread's
+/// stack in a debug build.)
 #[test]
 fn deep_nesting_and_long_chains_parse_like_the_plain_parser() {
-    let n = 2_000;
+    let (d, n) = (900, 2_000);
     let sources = [
-        format!("a(r, X) :: m({}x{}) => a(r, X)", "f(".repeat(n), ")".repeat(n)),
-        format!("a(r, X) :: m({}x{}) => a(r, X)", "[".repeat(n), "]".repeat(n)),
-        format!("a(r, X) :: {}null{}", "(".repeat(n), ")".repeat(n)),
-        format!("a(r, X) :: null <- {}p{}", "(".repeat(n), ")".repeat(n)),
-        format!("a(r, X) :: null <- X > {}1{}", "(".repeat(n), ")".repeat(n)),
+        format!("a(r, X) :: m({}x{}) => a(r, X)", "f(".repeat(d), ")".repeat(d)),
+        format!("a(r, X) :: m({}x{}) => a(r, X)", "[".repeat(d), "]".repeat(d)),
+        format!("a(r, X) :: {}null{}", "(".repeat(d), ")".repeat(d)),
+        format!("a(r, X) :: null <- {}p{}", "(".repeat(d), ")".repeat(d)),
+        format!("a(r, X) :: null <- X > {}1{}", "(".repeat(d), ")".repeat(d)),
         format!("a(r, X) :: {}", vec!["null"; n].join(" then ")),
         format!("a(r, X) :: {}", vec!["null"; n].join(" or ")),
         format!("a(r, X) :: null <- {}", vec!["p"; n].join(" and ")),
@@ -771,6 +772,27 @@ fn deep_nesting_and_long_chains_parse_like_the_plain_parser() {
     for source in &sources {
         let (_, diags) = parse(source);
         assert!(!diags.iter().any(Diagnostic::is_error), "{}", error_summary(&diags));
+        let result = check_fast_path(source);
+        assert!(result.is_ok(), "{result:?}");
+    }
+}
+
+/// Past the limits, the item is refused with E0013 (the rest of the file still parses), so no
+/// later stage recurses deeper than the limits allow.
+#[test]
+fn nesting_and_chains_past_the_limits_are_refused() {
+    let deep = 1_001;
+    let long = 100_002; // nulls: 100,001 `then`s, one past the limit
+    let sources = [
+        format!("a(r, X) :: m({}x{}) => a(r, X)\na(s, Y) :: null", "f(".repeat(deep), ")".repeat(deep)),
+        format!("a(r, X) :: {}\na(s, Y) :: null", vec!["null"; long].join(" then ")),
+        format!("a(r, X) :: null <- X > {}1\na(s, Y) :: null", "- ".repeat(long)),
+    ];
+    for source in &sources {
+        let (model, diags) = parse(source);
+        assert!(diags.iter().any(|d| d.code.id == "E0013"), "{}", error_summary(&diags));
+        assert_eq!(model.items.len(), 2, "the next clause is still parsed");
+        assert!(matches!(model.items.get(1).map(|i| &i.kind), Some(lcc_syntax::ast::ItemKind::Clause(_))));
         let result = check_fast_path(source);
         assert!(result.is_ok(), "{result:?}");
     }

@@ -27,6 +27,9 @@ use crate::lexer::{Spanned, Token};
 /// `r(Role, Kind, …) [.]`, or gives up.
 pub(super) fn item(tokens: &[Spanned<'_>]) -> Option<Item> {
     let first = tokens.first()?;
+    if super::exceeds_limits(tokens).is_some() {
+        return None;
+    }
     let mut p = Parser {
         tokens,
         pos: 0,

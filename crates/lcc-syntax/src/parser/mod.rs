@@ -529,6 +529,46 @@ fn item_noun(chunk: &[Spanned<'_>]) -> &'static str {
 
 type Recovered<'s> = Vec<ErrorRecovery<usize, Token<'s>, build::Never>>;
 
+/// Deepest nesting of delimiters that an item may have.
+pub(crate) const MAX_NESTING: usize = 1_000;
+/// Most definition and guard operators that one item may chain.
+pub(crate) const MAX_OPERATORS: usize = 100_000;
+
+/// The first place where an item goes past [`MAX_NESTING`] or [`MAX_OPERATORS`]: the later
+/// stages recurse over the tree, and refusing such an item keeps every stack bounded.
+pub(super) fn exceeds_limits(chunk: &[Spanned<'_>]) -> Option<(Span, String)> {
+    let (mut depth, mut operators) = (0usize, 0usize);
+    for tok in chunk {
+        match tok.token {
+            Token::LParen | Token::LBracket | Token::LBrace => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    let why = format!("nests brackets more than {MAX_NESTING} levels deep");
+                    return Some((Span::new(tok.start, tok.end), why));
+                }
+            }
+            Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
+            Token::Then
+            | Token::Or
+            | Token::Par
+            | Token::And
+            | Token::AndSym
+            | Token::OrSym
+            | Token::Not
+            | Token::NotSym
+            | Token::Minus => {
+                operators += 1;
+                if operators > MAX_OPERATORS {
+                    let why = format!("chains more than {MAX_OPERATORS} operators");
+                    return Some((Span::new(tok.start, tok.end), why));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn parse_item(
     source: &str,
     parser: &generated::lcc::ItemParser,
@@ -539,6 +579,15 @@ fn parse_item(
     let first = chunk.first()?;
     let last = chunk.last()?;
     let item_span = Span::new(first.start, last.end);
+    if let Some((span, why)) = exceeds_limits(chunk) {
+        diags.push(
+            Diagnostic::new(&codes::TOO_DEEP, span, format!("this item is {why}"))
+                .with_label("the limit is reached here")
+                .with_secondary(item_span, "this item is skipped")
+                .with_help("split the clause into roles that hand over with role changes"),
+        );
+        return Some(Item { kind: ItemKind::Error, span: item_span, terminated: false });
+    }
     if first.token == Token::Atom("header") {
         diags.push(
             Diagnostic::new(
