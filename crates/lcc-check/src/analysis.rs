@@ -419,15 +419,9 @@ pub fn broken_clauses(model: &Model, syntax_errors: &[Span]) -> Vec<bool> {
 }
 
 /// Runs the binding analysis of every clause: reports unbound and singleton variables and
-/// records each variable's binding site.
-pub fn bindings(model: &mut Model, source: &str, diags: &mut Vec<Diagnostic>) {
-    let _ = source;
-    let broken = broken_clauses(model, &[]);
-    bindings_with(model, &broken, diags);
-}
-
-/// [`bindings`], quiet about the clauses marked in `broken` (see [`broken_clauses`]).
-pub fn bindings_with(model: &mut Model, broken: &[bool], diags: &mut Vec<Diagnostic>) {
+/// records each variable's binding site; quiet about the clauses marked in `broken` (see
+/// [`broken_clauses`]).
+pub fn bindings(model: &mut Model, broken: &[bool], diags: &mut Vec<Diagnostic>) {
     for (ci, clause) in model.clauses.iter_mut().enumerate() {
         let flow = Flow::run(clause);
         for (var, site) in clause.vars.iter_mut().zip(&flow.first_bind) {
@@ -818,14 +812,9 @@ fn infer(model: &Model, events: &[Event<'_>]) -> Inference {
 }
 
 /// Infers variable sorts, builds the message and constraint signatures, and reports messages
-/// that can never be received or sent, and sends that no receive can ever match.
-pub fn messages(model: &mut Model, diags: &mut Vec<Diagnostic>) {
-    let broken = broken_clauses(model, &[]);
-    messages_with(model, &broken, diags);
-}
-
-/// [`messages`], quiet about messages whose partner may be in a clause marked in `broken`.
-pub fn messages_with(model: &mut Model, broken: &[bool], diags: &mut Vec<Diagnostic>) {
+/// that can never be received or sent, and sends that no receive can ever match; quiet about
+/// messages whose partner may be in a clause marked in `broken`.
+pub fn messages(model: &mut Model, broken: &[bool], diags: &mut Vec<Diagnostic>) {
     let (inf, sigs, ids) = {
         let events = events(model);
         let inf = infer(model, &events);

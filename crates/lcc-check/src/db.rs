@@ -49,7 +49,7 @@ pub fn check(db: &dyn salsa::Database, file: SourceFile) -> Checked {
 pub fn diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Vec<Diagnostic> {
     let mut all = parse(db, file).diagnostics.clone();
     all.extend(check(db, file).diagnostics.iter().cloned());
-    all.sort_by(|a, b| (a.span.start, a.span.end, a.code.id).cmp(&(b.span.start, b.span.end, b.code.id)));
+    crate::sort_diagnostics(&mut all);
     all
 }
 

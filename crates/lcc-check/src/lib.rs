@@ -14,20 +14,15 @@ pub use db::{Database, SourceFile, check, diagnostics, parse};
 use lcc_syntax::{Diagnostic, ast};
 
 /// Lowers a parsed file to the IR and runs every analysis. Pure: the database calls this, and
-/// so can tests that need no incrementality.
-pub fn check_ast(source: &str, ast: &ast::Model) -> (ir::Model, Vec<Diagnostic>) {
-    check_parsed(source, ast, &[])
-}
-
-/// [`check_ast`], given the parser's diagnostics too: the lints that would only repeat a syntax
-/// error in other words (a variable whose other occurrence was lost, a message whose partner
-/// was in the broken text) stay quiet about the clauses that hold one.
+/// so can tests that need no incrementality. Given the parser's diagnostics, the lints that
+/// would only repeat a syntax error in other words (a variable whose other occurrence was lost,
+/// a message whose partner was in the broken text) stay quiet about the clauses that hold one.
 pub fn check_parsed(source: &str, ast: &ast::Model, syntax: &[Diagnostic]) -> (ir::Model, Vec<Diagnostic>) {
     let lower::Lowered { mut model, mut diagnostics } = lower::lower(source, ast);
     let errors: Vec<ast::Span> = syntax.iter().filter(|d| d.is_error()).map(|d| d.span).collect();
     let broken = analysis::broken_clauses(&model, &errors);
-    analysis::bindings_with(&mut model, &broken, &mut diagnostics);
-    analysis::messages_with(&mut model, &broken, &mut diagnostics);
+    analysis::bindings(&mut model, &broken, &mut diagnostics);
+    analysis::messages(&mut model, &broken, &mut diagnostics);
     analysis::ambiguous_precedence(ast, &mut diagnostics);
     analysis::unreachable_alternatives(&model, &mut diagnostics);
     (model, diagnostics)
@@ -38,7 +33,12 @@ pub fn check_source(source: &str) -> (ir::Model, Vec<Diagnostic>) {
     let (ast, mut diagnostics) = lcc_syntax::parse(source);
     let (model, more) = check_parsed(source, &ast, &diagnostics);
     diagnostics.extend(more);
+    sort_diagnostics(&mut diagnostics);
+    (model, diagnostics)
+}
+
+/// Source order: by primary span, then code (so that output is stable).
+pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
     diagnostics
         .sort_by(|a, b| (a.span.start, a.span.end, a.code.id).cmp(&(b.span.start, b.span.end, b.code.id)));
-    (model, diagnostics)
 }

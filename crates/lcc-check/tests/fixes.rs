@@ -16,41 +16,18 @@ use lcc_syntax::ast::Span;
 use lcc_syntax::diagnostic::{TextEdit, apply_edits};
 use std::collections::BTreeMap;
 
+/// (name, code whose fix is tested): cases whose model is the one of `common::CODE_CASES`.
+const SHARED_FIX_CASES: &[(&str, &str)] = &[
+    ("e0101_rename_to_the_close_role", "E0101"),
+    ("e0103_own_id", "E0103"),
+    ("w0101_rename_to_underscore", "W0101"),
+    ("w0106_or_inside_then", "W0106"),
+    ("w0108_declare_after_the_last_declaration", "W0108"),
+];
+
 /// (name, code whose fix is tested, model).
 const FIX_CASES: &[(&str, &str, &str)] = &[
     // ---- the checker's fixes
-    (
-        "e0101_rename_to_the_close_role",
-        "E0101",
-        "\
-a(buyer, B) ::
-  ask(milk) => a(shopkeper, S) then
-  price(P) <= a(shopkeeper, S) then
-  null <- pay(P)
-
-a(shopkeeper, S) ::
-  ask(X) <= a(buyer, B) then
-  price(P) => a(buyer, B) <- quote(X, P)
-",
-    ),
-    (
-        "e0103_own_id",
-        "E0103",
-        "\
-a(idle, Me) ::
-  null <- rest(Me)
-
-a(worker, Me) ::
-  job(J) <= a(boss, B) then
-  done(J) => a(boss, B) then
-  a(idle, B)
-
-a(boss, B) ::
-  job(1) => a(worker, W) then
-  done(J) <= a(worker, W) then
-  null <- log(J)
-",
-    ),
     (
         "e0103_constant_own_id",
         "E0103",
@@ -80,33 +57,6 @@ a(server, S) ::
 ",
     ),
     (
-        "w0101_rename_to_underscore",
-        "W0101",
-        "\
-a(buyer, B) ::
-  price(Item, Cost) <= a(shop, S) then
-  buy(Item, Cost) => a(shop, S) <- afford(Item, Cst)
-
-a(shop, S) ::
-  price(apple, 3) => a(buyer, B) then
-  buy(Item, Cost) <= a(buyer, B) then
-  null <- sell(Item, Cost)
-",
-    ),
-    (
-        "w0106_or_inside_then",
-        "W0106",
-        "\
-a(server, S) ::
-  hello <= a(client, C) then
-  yes => a(client, C) or no => a(client, C)
-
-a(client, C) ::
-  hello => a(server, S) then
-  (yes <= a(server, S) or no <= a(server, S))
-",
-    ),
-    (
         "w0106_or_before_then",
         "W0106",
         "\
@@ -128,21 +78,6 @@ a(p, P) ::
 
 a(q, Q) ::
   a1 <= a(p, P) then (a2 <= a(p, P) par (a3 <= a(p, P) or a4 <= a(p, P)))
-",
-    ),
-    (
-        "w0108_declare_after_the_last_declaration",
-        "W0108",
-        "\
-r(client, initial)
-
-a(client, C) ::
-  hi => a(server, S) then
-  null <- sent(S)
-
-a(server, S) ::
-  hi <= a(client, C) then
-  null <- greet(C)
 ",
     ),
     (
@@ -381,14 +316,22 @@ fn check_fix(name: &str, source: &str, before: &[Diagnostic], diag: &Diagnostic)
     fixed
 }
 
+/// The code and model of a named case.
+fn case(name: &str) -> (&'static str, &'static str) {
+    if let Some((_, code, source)) = FIX_CASES.iter().find(|(n, _, _)| *n == name) {
+        return (code, source);
+    }
+    let (_, code) =
+        SHARED_FIX_CASES.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no case {name}"));
+    (code, common::code_case(code))
+}
+
 /// Checks the fix of every `code` diagnostic of a case (there must be one). Returns the fixed
 /// sources.
 fn fix_case(name: &str) -> Vec<String> {
-    let (_, code, source) =
-        FIX_CASES.iter().find(|(n, _, _)| *n == name).unwrap_or_else(|| panic!("no case {name}"));
+    let (code, source) = case(name);
     let (_, before) = check_source(source);
-    let with_fix: Vec<&Diagnostic> =
-        before.iter().filter(|d| d.code.id == *code && d.fix.is_some()).collect();
+    let with_fix: Vec<&Diagnostic> = before.iter().filter(|d| d.code.id == code && d.fix.is_some()).collect();
     assert!(
         !with_fix.is_empty(),
         "{name}: no {code} diagnostic with a fix\n{}",
@@ -475,7 +418,7 @@ fn w0106_or_before_then() {
     let name = "w0106_or_before_then";
     let fixed = fixed(name);
     assert!(fixed.contains("(ping => a(q, Q) or pong => a(q, Q)) then"), "{fixed}");
-    let source = FIX_CASES.iter().find(|(n, _, _)| *n == name).unwrap().2;
+    let source = case(name).1;
     let sexpr = |s: &str| lcc_syntax::sexpr::model(&lcc_syntax::parse(s).0);
     assert_eq!(sexpr(source), sexpr(&fixed), "the parentheses changed the meaning");
 }
@@ -485,7 +428,7 @@ fn w0106_or_before_then() {
 #[test]
 fn w0106_par_inside_then_and_or_inside_par() {
     let name = "w0106_par_inside_then_and_or_inside_par";
-    let source = FIX_CASES.iter().find(|(n, _, _)| *n == name).unwrap().2;
+    let source = case(name).1;
     let all = fix_case(name);
     assert_eq!(all.len(), 2, "expected two W0106");
     let (_, diags) = check_source(source);
@@ -609,7 +552,8 @@ fn e0011_unknown_escape() {
 #[test]
 fn every_fix_case_has_a_test() {
     let this_file = include_str!("fixes.rs");
-    for (name, _, _) in FIX_CASES {
+    let names = FIX_CASES.iter().map(|(n, _, _)| n).chain(SHARED_FIX_CASES.iter().map(|(n, _)| n));
+    for name in names {
         assert!(this_file.contains(&format!("fn {name}()")), "no #[test] fn {name}");
     }
 }

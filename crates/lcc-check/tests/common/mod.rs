@@ -218,6 +218,15 @@ a(counter(N), C) ::
 ];
 
 /// `../shared/corpus` beside the repository, if it is there.
+/// The model of `CODE_CASES` for a code.
+pub fn code_case(code: &str) -> &'static str {
+    CODE_CASES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, m)| *m)
+        .unwrap_or_else(|| panic!("no case for {code}"))
+}
+
 pub fn corpus() -> Option<PathBuf> {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus"));
     if dir.is_dir() {
