@@ -14,31 +14,12 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+#[path = "../tests/common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 const BENCH_BYTES: usize = 10 * 1024 * 1024;
 const TEST_BYTES: usize = 64 * 1024;
-
-/// A small deterministic generator (SplitMix64), so every run parses the same text.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
-        let i = usize::try_from(self.below(options.len() as u64)).unwrap_or(0);
-        options.get(i).copied().unwrap_or("x")
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 const MESSAGES: &[&str] =
     &["readyToMigrate", "migration", "request", "offer", "accept", "reject", "status", "heartbeat"];

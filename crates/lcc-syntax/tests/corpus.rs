@@ -12,12 +12,13 @@
 // Test code: a failed expectation is a panic, and indexing a checked vector is fine.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
+use common::{CORPUS, compact};
 use lcc_syntax::ast::{Def, DefKind, EventKind, ItemKind, Model};
 use lcc_syntax::diagnostic::LineIndex;
-use lcc_syntax::{Diagnostic, Severity, parse, sexpr};
+use lcc_syntax::{Severity, parse, sexpr};
 use std::path::{Path, PathBuf};
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
 
 /// The dialect warnings of LCC.md section 1: the only diagnostics a corpus file may have.
 const DIALECT_CODES: [&str; 7] = ["W0001", "W0002", "W0003", "W0004", "W0005", "W0006", "W0007"];
@@ -64,18 +65,6 @@ fn corpus() -> Option<Vec<CorpusFile>> {
         .collect();
     assert!(!files.is_empty(), "the corpus at {CORPUS} holds no model file");
     Some(files)
-}
-
-/// `CODE line:col message`, one diagnostic a line: the compact form for assertions.
-fn compact(diags: &[Diagnostic], source: &str) -> String {
-    let index = LineIndex::new(source);
-    diags
-        .iter()
-        .map(|d| {
-            let (line, col) = index.line_col(source, d.span.start);
-            format!("{} {line}:{col} {}\n", d.code.id, d.message)
-        })
-        .collect()
 }
 
 #[test]

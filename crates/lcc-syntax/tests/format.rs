@@ -1,12 +1,14 @@
 //! The canonical formatter: on every corpus file it succeeds, is idempotent, keeps the
 //! meaning (the S-expression of the model) and keeps every comment; snapshots pin the layout.
 
+mod common;
+
+use common::CORPUS;
+use common::rng::Rng;
 use lcc_syntax::ast::{CommentKind, Model};
 use lcc_syntax::format::{format_range, format_source};
 use lcc_syntax::{parse, sexpr};
 use std::path::{Path, PathBuf};
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
 
 /// A comment's text as the formatter must keep it: line breaks are normalised and a line
 /// comment loses its trailing whitespace (the `\r` of a CRLF file is part of the lexeme).
@@ -356,29 +358,6 @@ fn range_formatting_puts_an_item_that_shares_a_line_on_its_own_line() {
 }
 
 // ---- random models ---------------------------------------------------------------------------
-
-/// SplitMix64: a small deterministic generator, so every run checks the same models.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
-        let i = usize::try_from(self.below(options.len() as u64)).unwrap_or(0);
-        options.get(i).copied().unwrap_or("x")
-    }
-}
 
 /// Builds a model as a token list; the separators between tokens (where comments and line
 /// breaks go) are chosen afterwards.

@@ -11,20 +11,11 @@
 // Test code: a failed expectation is a panic, and indexing a checked vector is fine.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use lcc_syntax::ast::{CommentKind, DefKind, EventKind, ItemKind, Model};
-use lcc_syntax::diagnostic::LineIndex;
-use lcc_syntax::{Diagnostic, parse, sexpr};
+mod common;
 
-fn compact(diags: &[Diagnostic], source: &str) -> String {
-    let index = LineIndex::new(source);
-    diags
-        .iter()
-        .map(|d| {
-            let (line, col) = index.line_col(source, d.span.start);
-            format!("{} {line}:{col} {}\n", d.code.id, d.message)
-        })
-        .collect()
-}
+use common::compact;
+use lcc_syntax::ast::{CommentKind, DefKind, EventKind, ItemKind, Model};
+use lcc_syntax::{Diagnostic, parse, sexpr};
 
 /// One case: the source, `---`, the tree and the diagnostics.
 fn case(source: &str) -> String {

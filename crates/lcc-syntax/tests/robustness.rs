@@ -19,6 +19,9 @@
 //! `PROPTEST_CASES` to change that (e.g.
 //! `PROPTEST_CASES=5000 cargo test -p lcc-syntax --release --test robustness`).
 
+mod common;
+
+use common::CORPUS;
 use lcc_syntax::ast::*;
 use lcc_syntax::{Diagnostic, format, lexer, parse, sexpr};
 use proptest::prelude::*;
@@ -26,8 +29,6 @@ use proptest::sample::{Index, select};
 use proptest::test_runner::TestCaseError;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
 
 // ---- span invariants -------------------------------------------------------------------------
 

@@ -1,0 +1,24 @@
+//! SplitMix64: a small deterministic generator, so that every run of a test or benchmark
+//! generates the same models. Shared by `tests/format.rs` and `benches/parse.rs`.
+
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    pub fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
+        let i = usize::try_from(self.below(options.len() as u64)).unwrap_or(0);
+        options.get(i).copied().unwrap_or("x")
+    }
+}
