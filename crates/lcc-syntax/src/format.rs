@@ -606,18 +606,23 @@ fn agent(out: &mut String, src: &str, a: &Agent) {
     out.push(')');
 }
 
+/// `a, b, c`: each item printed by `print`.
+fn comma_separated<T>(out: &mut String, items: &[T], mut print: impl FnMut(&mut String, &T)) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        print(out, item);
+    }
+}
+
 fn annotation_arg(out: &mut String, src: &str, arg: &AnnotationArg) {
     match arg {
         AnnotationArg::Tagged { name, args, .. } => {
             out.push('@');
             out.push_str(name);
             out.push('(');
-            for (i, a) in args.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                annotation_arg(out, src, a);
-            }
+            comma_separated(out, args, |out, a| annotation_arg(out, src, a));
             out.push(')');
         }
         AnnotationArg::Term(t) => term(out, src, t),
@@ -815,22 +820,12 @@ fn term(out: &mut String, src: &str, t: &Term) {
                 out.push_str(&atom_text(functor));
             }
             out.push('(');
-            for (i, a) in args.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                term(out, src, a);
-            }
+            comma_separated(out, args, |out, a| term(out, src, a));
             out.push(')');
         }
         TermKind::List { items, tail } => {
             out.push('[');
-            for (i, a) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                term(out, src, a);
-            }
+            comma_separated(out, items, |out, a| term(out, src, a));
             if let Some(tail) = tail {
                 out.push_str(" | ");
                 term(out, src, tail);

@@ -395,6 +395,16 @@ fn closer_for(t: &Token<'_>) -> Token<'static> {
     }
 }
 
+/// `unclosed (`, reported at the opener; callers add where the item or the enclosing group ends.
+fn unclosed(open: &Spanned<'_>) -> Diagnostic {
+    Diagnostic::new(
+        &codes::UNCLOSED_DELIMITER,
+        Span::new(open.start, open.end),
+        format!("unclosed `{}`", open.token.canonical_text()),
+    )
+    .with_label("opened here and never closed")
+}
+
 /// Balances delimiters in one item: drops stray closers, appends missing ones. Returns the
 /// repaired tokens and the offset of the first unclosed opener, if any. An opener before
 /// `literal` (the start of an unterminated string or quoted atom, which swallowed the rest of
@@ -424,21 +434,16 @@ fn balance<'s>(
                     let closer = closer_for(&open.token);
                     let want = closer.canonical_text();
                     diags.push(
-                        Diagnostic::new(
-                            &codes::UNCLOSED_DELIMITER,
-                            Span::new(open.start, open.end),
-                            format!("unclosed `{}`", open.token.canonical_text()),
-                        )
-                        .with_label("opened here and never closed")
-                        .with_secondary(span, format!("`{text}` closes what encloses it here"))
-                        .with_help(format!("add the missing `{want}` before this `{text}`"))
-                        .with_fix(
-                            format!("insert `{want}`"),
-                            vec![TextEdit {
-                                span: Span::new(tok.start, tok.start),
-                                replacement: want.into(),
-                            }],
-                        ),
+                        unclosed(&open)
+                            .with_secondary(span, format!("`{text}` closes what encloses it here"))
+                            .with_help(format!("add the missing `{want}` before this `{text}`"))
+                            .with_fix(
+                                format!("insert `{want}`"),
+                                vec![TextEdit {
+                                    span: Span::new(tok.start, tok.start),
+                                    replacement: want.into(),
+                                }],
+                            ),
                     );
                     out.push(Spanned { token: closer, start: tok.start, end: tok.start });
                 }
@@ -497,14 +502,9 @@ fn balance<'s>(
         let swallowed = literal.is_some_and(|lit| open.start < lit);
         if !swallowed {
             diags.push(
-                Diagnostic::new(
-                    &codes::UNCLOSED_DELIMITER,
-                    Span::new(open.start, open.end),
-                    format!("unclosed `{}`", open.token.canonical_text()),
-                )
-                .with_label("opened here and never closed")
-                .with_secondary(Span::new(end, end), format!("the {noun} ends here"))
-                .with_help(format!("add the missing `{}`", closer.canonical_text())),
+                unclosed(&open)
+                    .with_secondary(Span::new(end, end), format!("the {noun} ends here"))
+                    .with_help(format!("add the missing `{}`", closer.canonical_text())),
             );
         }
         // Insert before a trailing `.` so the terminator still ends the item.
