@@ -20,6 +20,7 @@ pub struct Cli {
 pub enum Command {
     Check(CheckArgs),
     Fmt(FmtArgs),
+    Verify(VerifyArgs),
 }
 
 /// Parse LCC files and report every diagnostic.
@@ -98,6 +99,116 @@ pub struct FmtArgs {
     /// The LCC files to format; `-` formats standard input to standard output
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
+}
+
+/// Prove properties of an interaction model by exploring every reachable configuration.
+///
+/// The model is checked first; errors from `lcc check` block verification. Then each
+/// scenario is explored breadth-first on all cores (LCC.md sections 5-7). Scenarios come from
+/// `--peers`, else from the scenario file next to the model (`MODEL.verify.toml`), else from
+/// the role declarations `r(Role, initial|necessary, Min, Max)` of the model.
+///
+/// Properties: `deadlock-free` (the default), `terminates`, `no-orphans`, or a modal
+/// mu-calculus formula over the actions send(From, To, Msg), recv(From, To, Msg),
+/// call(Peer, Constraint), become(Peer, Role), done(Peer), for example
+///     [true* . send(_, _, req)] mu X . (<true> true && [!recv(_, _, resp)] X)
+///
+/// A violated property comes with the shortest counterexample (a lasso for a run that never
+/// ends); a deadlock report names each stuck peer, the event it waits on and why.
+///
+/// Exit status: 0 every property holds, 1 a property is violated, 2 usage or model errors,
+/// 3 inconclusive (a bound was reached; the report says which).
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, about = "Prove deadlock freedom and other properties of a model")]
+#[command(after_help = "Examples:
+  lcc verify model.lcc
+  lcc verify --peers 'a(idle, h1), a(idle, h2)' balance.lcc
+  lcc verify --assume 'in_stock/2=true' --property terminates --property no-orphans shop.lcc
+  lcc verify --format json --trace-format mermaid model.lcc
+")]
+pub struct VerifyArgs {
+    /// The peers: `a(Role, Id), ...` (replaces the scenario file and role declarations)
+    #[arg(long, value_name = "PEERS")]
+    pub peers: Option<String>,
+
+    /// How an external constraint behaves: `name/arity=true|false|any` (repeatable)
+    #[arg(long, value_name = "RULE")]
+    pub assume: Vec<String>,
+
+    /// A property: deadlock-free, terminates, no-orphans, or a mu-calculus formula (repeatable)
+    #[arg(long, value_name = "PROPERTY")]
+    pub property: Vec<String>,
+
+    /// Only these scenarios of the scenario file (repeatable)
+    #[arg(long, value_name = "NAME", conflicts_with = "peers")]
+    pub scenario: Vec<String>,
+
+    /// The scenario file [default: MODEL.verify.toml next to the model, if present]
+    #[arg(long, value_name = "FILE")]
+    pub scenario_file: Option<PathBuf>,
+
+    /// Stop after this many states (inconclusive if reached)
+    #[arg(long, value_name = "N")]
+    pub max_states: Option<u64>,
+
+    /// Explore runs of at most this many steps (inconclusive if reached)
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u64>,
+
+    /// Messages that may wait in one peer's mailbox (inconclusive if reached)
+    #[arg(long, value_name = "N")]
+    pub mailbox: Option<u32>,
+
+    /// Nested (non-tail) role calls (inconclusive if reached)
+    #[arg(long, value_name = "N")]
+    pub recursion: Option<u32>,
+
+    /// Worker threads [default: all cores]
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Store 64-bit fingerprints instead of whole states (less memory; a collision could hide a state)
+    #[arg(long)]
+    pub hash_compaction: bool,
+
+    /// Explore every reachable state even after a violation was found
+    #[arg(long)]
+    pub full: bool,
+
+    /// Explore every interleaving (no partial-order reduction; for cross-checking it)
+    #[arg(long)]
+    pub no_reduction: bool,
+
+    /// Report for people (`human`) or for tools (`json`), on stdout
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// How counterexamples are shown: steps as text, or a Mermaid sequence diagram
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]
+    pub trace_format: TraceFormat,
+
+    /// Progress line on stderr during long runs: auto (on a terminal), always or never
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = When::Auto)]
+    pub progress: When,
+
+    /// The LCC model; `-` reads standard input
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// One line per step: peer, role, event, source line, actions
+    Text,
+    /// A Mermaid sequence diagram
+    Mermaid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum When {
+    Auto,
+    Always,
+    Never,
 }
 
 #[cfg(test)]

@@ -18,6 +18,11 @@ impl<'a> Positions<'a> {
         Positions { source, index: LineIndex::new(source) }
     }
 
+    /// 1-based `(line, column)` of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        self.index.line_col(self.source, offset)
+    }
+
     /// `(line, column, end_line, end_column)`, all 1-based.
     fn range(&self, span: Span) -> (usize, usize, usize, usize) {
         let (line, column) = self.index.line_col(self.source, span.start);

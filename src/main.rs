@@ -12,6 +12,7 @@ mod fmt;
 mod input;
 mod json;
 mod output;
+mod verify;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Check(args) => check::run(&args),
             Command::Fmt(args) => fmt::run(&args),
+            Command::Verify(args) => verify::run(&args),
         }
     });
     match worker.map(|handle| handle.join()) {

@@ -11,6 +11,8 @@ pub enum Status {
     /// Exit 0: nothing wrong.
     #[default]
     Success,
+    /// Exit 3: no violation found, but the answer is not complete (`lcc verify` hit a bound).
+    Inconclusive,
     /// Exit 1: the input has problems (errors, denied warnings, files that need formatting).
     Failure,
     /// Exit 2: lcc could not do its job (usage, unreadable or unwritable files).
@@ -21,6 +23,7 @@ impl From<Status> for ExitCode {
     fn from(status: Status) -> ExitCode {
         match status {
             Status::Success => ExitCode::SUCCESS,
+            Status::Inconclusive => ExitCode::from(3),
             Status::Failure => ExitCode::from(1),
             Status::Trouble => ExitCode::from(2),
         }

@@ -8,6 +8,7 @@ pub mod codes;
 pub mod db;
 pub mod ir;
 pub mod lower;
+pub mod mc;
 
 pub use db::{Database, SourceFile, check, diagnostics, parse};
 
