@@ -7,7 +7,8 @@ use std::path::PathBuf;
 /// interaction models in which peers play roles and coordinate by passing messages. It reads
 /// the union of the published LCC dialects (OpenKnowledge kernel, LiJ, WebLCC/OKeilidh, xlcc),
 /// reports syntax errors and dialect differences as diagnostics with stable codes (see
-/// `lcc check --explain`), and rewrites models in one canonical layout.
+/// `lcc check --explain`), rewrites models in one canonical layout, and proves that a model
+/// cannot deadlock (or shows the shortest run that does) by exploring its state space.
 #[derive(Debug, Parser)]
 #[command(name = "lcc", version, verbatim_doc_comment)]
 #[command(propagate_version = true, subcommand_required = true, arg_required_else_help = true)]
