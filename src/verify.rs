@@ -27,18 +27,30 @@ pub fn run(args: &VerifyArgs) -> Status {
     let (model, diagnostics) = lcc_check::check_source(&source.text);
     let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
     if !errors.is_empty() {
+        let summary = format!(
+            "{} cannot be verified: fix the {} first (`lcc check {}`)",
+            source.name,
+            count(errors.len(), "error"),
+            source.name
+        );
+        if args.format == Format::Json {
+            // Tools get the same document shape as `lcc check --format json`, with a verdict.
+            let positions = Positions::new(&source.text);
+            let list: Vec<serde_json::Value> =
+                errors.iter().map(|d| crate::json::diagnostic(&source.name, &positions, d)).collect();
+            let doc =
+                json!({ "file": source.name, "verdict": "error", "message": summary, "diagnostics": list });
+            if let Err(err) = write_stdout(&format!("{doc:#}\n")) {
+                return output::stdout_failed(&err);
+            }
+        }
         let color = output::stderr_color();
         for d in &errors {
             let mut rendered = Vec::new();
             let _ = d.render(&source.name, &source.text, color, &mut rendered);
             write_stderr(&String::from_utf8_lossy(&rendered));
         }
-        complain(format_args!(
-            "{} cannot be verified: fix the {} first (`lcc check {}`)",
-            source.name,
-            count(errors.len(), "error"),
-            source.name
-        ));
+        complain(summary);
         return Status::Trouble;
     }
     let scenarios = match scenarios(args, &model) {
@@ -98,7 +110,18 @@ pub fn run(args: &VerifyArgs) -> Status {
             progress: if show_progress { Some(&progress) } else { None },
         };
         match verify::verify(&model, &source.text, &request) {
-            Ok(report) => reports.push(report),
+            Ok(report) => {
+                if show_progress {
+                    progress(&Progress {
+                        states: report.states,
+                        transitions: report.transitions,
+                        depth: report.depth,
+                        seconds: report.seconds,
+                        bytes: report.bytes,
+                    });
+                }
+                reports.push(report);
+            }
             Err(mismatch) => {
                 complain(format_args!("scenario `{}`: {}", scenario.name, mismatch.message));
                 if let Some(help) = mismatch.help {
