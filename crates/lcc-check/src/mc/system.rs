@@ -1016,6 +1016,10 @@ impl<'m> System<'m> {
                 let my_role = self.functor_atom(t, frame.role);
                 let from_role = t.terms.atom(&from.role_name);
                 let mut matched = false;
+                // The receive is disabled in some world only if the guard may fail for every
+                // matching message (a message whose guard surely holds keeps it enabled).
+                let mut every_may_fail = true;
+                let mut first_failure = None;
                 let mut seen: Option<u32> = None;
                 for &word in cx.pending {
                     if seen == Some(word) {
@@ -1031,8 +1035,9 @@ impl<'m> System<'m> {
                     let Some(env2) = self.unify(t, message, msg.content, env1) else { continue };
                     matched = true;
                     let solved = self.solve_opt(t, guard.as_ref(), env2, cx);
-                    if let Some(why) = guard_fail(&solved, guard.as_ref()) {
-                        out.disabled.get_or_insert(why);
+                    match guard_fail(&solved, guard.as_ref()) {
+                        Some(why) => first_failure = first_failure.or(Some(why)),
+                        None => every_may_fail = false,
                     }
                     for s in solved.sols {
                         let mut actions = vec![Action::Recv {
@@ -1052,9 +1057,13 @@ impl<'m> System<'m> {
                         });
                     }
                 }
-                if !matched {
-                    out.disabled = Some(Why::NoMessage { node: n });
-                }
+                out.disabled = if !matched {
+                    Some(Why::NoMessage { node: n })
+                } else if every_may_fail {
+                    first_failure
+                } else {
+                    None
+                };
             }
             NodeKind::RoleChange { target, guard, .. } => {
                 let solved = self.solve_opt(t, guard.as_ref(), env.to_vec(), cx);
@@ -1258,18 +1267,28 @@ impl<'m> System<'m> {
     fn solve(&self, t: &mut Tables, cond: &Cond, env: Vec<TermId>, cx: &Context<'_>) -> Solved {
         match cond {
             Cond::And(parts, _) => {
+                // The conjunction may fail when some conjunct may fail for every solution of
+                // the ones before it (each solution is evaluated in its own world).
                 let mut current = vec![Solution { env, calls: Vec::new() }];
                 let mut fail = None;
                 for part in parts {
                     let mut next = Vec::new();
+                    let mut every_may_fail = true;
+                    let mut detail = None;
                     for s in current {
                         let r = self.solve(t, part, s.env, cx);
-                        fail = fail.or(r.fail);
+                        match r.fail {
+                            Some(d) => detail = detail.or(Some(d)),
+                            None => every_may_fail = false,
+                        }
                         for mut sol in r.sols {
                             let mut calls = s.calls.clone();
                             calls.append(&mut sol.calls);
                             next.push(Solution { env: sol.env, calls });
                         }
+                    }
+                    if every_may_fail {
+                        fail = fail.or(detail);
                     }
                     current = next;
                 }
