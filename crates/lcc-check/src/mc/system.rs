@@ -170,7 +170,8 @@ pub enum Why {
     /// A receive with no matching message in the mailbox.
     NoMessage { node: NodeIdx },
     /// The guard cannot hold (it failed, or an abstract constraint chose to fail).
-    GuardFailed { node: NodeIdx, cond: Span, detail: String },
+    /// `soft`: only because of `'?'` (never a failure for good, see `Solved::soft`).
+    GuardFailed { node: NodeIdx, cond: Span, detail: String, soft: bool },
     /// A role change to a role with no clause of that arity.
     NoClause { node: NodeIdx },
 }
@@ -186,7 +187,7 @@ impl Why {
         }
     }
     fn is_failure(&self) -> bool {
-        matches!(self, Why::GuardFailed { .. } | Why::NoClause { .. })
+        matches!(self, Why::GuardFailed { soft: false, .. } | Why::NoClause { .. })
     }
 }
 
@@ -311,14 +312,18 @@ struct Solution {
 struct Solved {
     sols: Vec<Solution>,
     fail: Option<String>,
+    /// The failure comes only from `'?'` (an unknown value may or may not satisfy a test):
+    /// both outcomes are explored, but it never makes a peer stuck for good, since the
+    /// complementary test of another alternative would then hold.
+    soft: bool,
 }
 
 impl Solved {
     fn fail(detail: impl Into<String>) -> Solved {
-        Solved { sols: Vec::new(), fail: Some(detail.into()) }
+        Solved { sols: Vec::new(), fail: Some(detail.into()), soft: false }
     }
     fn one(env: Vec<TermId>) -> Solved {
-        Solved { sols: vec![Solution { env, calls: Vec::new() }], fail: None }
+        Solved { sols: vec![Solution { env, calls: Vec::new() }], fail: None, soft: false }
     }
 }
 
@@ -675,7 +680,12 @@ impl<'m> System<'m> {
 
     fn blocked_why(&self, node: NodeIdx) -> Why {
         let cond = self.node(node).and_then(|n| guard_of(n.ir)).map(Cond::span).unwrap_or_default();
-        Why::GuardFailed { node, cond, detail: "an abstract constraint in the guard failed".into() }
+        Why::GuardFailed {
+            node,
+            cond,
+            detail: "an abstract constraint in the guard failed".into(),
+            soft: false,
+        }
     }
 
     pub fn is_done(&self, t: &Tables, frame: FrameId) -> bool {
@@ -937,6 +947,7 @@ impl<'m> System<'m> {
                 node: n,
                 cond: cond.map(Cond::span).unwrap_or_default(),
                 detail: detail.clone(),
+                soft: solved.soft,
             })
         };
         match &node.ir.kind {
@@ -1271,14 +1282,19 @@ impl<'m> System<'m> {
                 // the ones before it (each solution is evaluated in its own world).
                 let mut current = vec![Solution { env, calls: Vec::new() }];
                 let mut fail = None;
+                let mut soft = true;
                 for part in parts {
                     let mut next = Vec::new();
                     let mut every_may_fail = true;
                     let mut detail = None;
+                    let mut part_soft = true;
                     for s in current {
                         let r = self.solve(t, part, s.env, cx);
                         match r.fail {
-                            Some(d) => detail = detail.or(Some(d)),
+                            Some(d) => {
+                                detail = detail.or(Some(d));
+                                part_soft &= r.soft;
+                            }
                             None => every_may_fail = false,
                         }
                         for mut sol in r.sols {
@@ -1287,12 +1303,13 @@ impl<'m> System<'m> {
                             next.push(Solution { env: sol.env, calls });
                         }
                     }
-                    if every_may_fail {
+                    if every_may_fail && detail.is_some() {
                         fail = fail.or(detail);
+                        soft &= part_soft;
                     }
                     current = next;
                 }
-                Solved { sols: current, fail }
+                Solved { sols: current, soft: soft && fail.is_some(), fail }
             }
             Cond::Or(parts, _) => {
                 let mut out = Solved::default();
@@ -1303,11 +1320,14 @@ impl<'m> System<'m> {
                     if r.fail.is_none() && !r.sols.is_empty() {
                         all_fail = false;
                     }
+                    out.soft |= r.fail.is_some() && r.soft;
                     first_fail = first_fail.or(r.fail);
                     out.sols.extend(r.sols);
                 }
                 if all_fail {
                     out.fail = first_fail.or_else(|| Some("no alternative of the guard holds".into()));
+                } else {
+                    out.soft = false;
                 }
                 out
             }
@@ -1319,6 +1339,7 @@ impl<'m> System<'m> {
                     Solved {
                         sols: vec![Solution { env, calls: Vec::new() }],
                         fail: Some("the negated condition may hold".into()),
+                        soft: r.soft,
                     }
                 } else {
                     Solved::fail("the negated condition holds")
@@ -1353,7 +1374,7 @@ impl<'m> System<'m> {
                 let failed_call = call_value(t, &env, self);
                 let fail = Some(format!("call {failed_call}"));
                 match rule {
-                    Rule::Fails => Solved { sols, fail },
+                    Rule::Fails => Solved { sols, fail, soft: false },
                     Rule::Any | Rule::Succeeds => {
                         let mut env = env;
                         for a in args {
@@ -1361,14 +1382,14 @@ impl<'m> System<'m> {
                             if t.terms.has_unbound(v) {
                                 match self.unify(t, a, UNKNOWN, env.clone()) {
                                     Some(e) => env = e,
-                                    None => return Solved { sols, fail },
+                                    None => return Solved { sols, fail, soft: false },
                                 }
                             }
                         }
                         let c = call_value(t, &env, self);
                         sols.push(Solution { env, calls: vec![Action::Call { peer: me, constraint: c }] });
                         let fail = if matches!(rule, Rule::Any) { fail } else { None };
-                        Solved { sols, fail }
+                        Solved { sols, fail, soft: false }
                     }
                     Rule::Table(rows) => {
                         for row in rows {
@@ -1384,7 +1405,11 @@ impl<'m> System<'m> {
                                 });
                             }
                         }
-                        if sols.is_empty() { Solved { sols, fail } } else { Solved { sols, fail: None } }
+                        if sols.is_empty() {
+                            Solved { sols, fail, soft: false }
+                        } else {
+                            Solved { sols, fail: None, soft: false }
+                        }
                     }
                 }
             }
@@ -1398,6 +1423,7 @@ impl<'m> System<'m> {
         let both = |env: Vec<TermId>| Solved {
             sols: vec![Solution { env, calls: Vec::new() }],
             fail: Some(format!("{text} may fail ('?' is unknown)")),
+            soft: true,
         };
         let decide = |holds: bool, env: Vec<TermId>| {
             if holds { Solved::one(env) } else { Solved::fail(format!("{text} is false")) }
@@ -1469,7 +1495,7 @@ impl<'m> System<'m> {
                 }
                 None if unknown_any => {
                     push(self.unify(t, x, UNKNOWN, env.clone()));
-                    return Solved { sols, fail: Some(format!("{name}/2 on '?' may fail")) };
+                    return Solved { sols, fail: Some(format!("{name}/2 on '?' may fail")), soft: true };
                 }
                 None => return Solved::fail(format!("{name}/2: the list is unbound (a run-time error)")),
             },
@@ -1499,7 +1525,7 @@ impl<'m> System<'m> {
                     }
                     _ if unknown_any => {
                         push(self.unify(t, e, UNKNOWN, env.clone()));
-                        return Solved { sols, fail: Some(format!("{name}/3 on '?' may fail")) };
+                        return Solved { sols, fail: Some(format!("{name}/3 on '?' may fail")), soft: true };
                     }
                     _ => {
                         return Solved::fail(format!(
@@ -1526,7 +1552,7 @@ impl<'m> System<'m> {
                     }
                     _ if unknown_any => {
                         push(self.unify(t, c, UNKNOWN, env.clone()));
-                        return Solved { sols, fail: Some("append/3 on '?' may fail".into()) };
+                        return Solved { sols, fail: Some("append/3 on '?' may fail".into()), soft: true };
                     }
                     _ => return Solved::fail("append/3: unbound inputs (a run-time error)"),
                 }
@@ -1536,7 +1562,7 @@ impl<'m> System<'m> {
         if sols.is_empty() {
             Solved::fail(format!("{name} has no solution"))
         } else {
-            Solved { sols, fail: None }
+            Solved { sols, fail: None, soft: false }
         }
     }
 }
