@@ -327,7 +327,7 @@ fn human(r: &Report, file: &str, positions: &Positions<'_>, format: TraceFormat)
         if let Some(trace) = &p.trace {
             match format {
                 TraceFormat::Text => out.push_str(&trace_text(trace, file, positions)),
-                TraceFormat::Mermaid => out.push_str(&mermaid(trace, &r.peers)),
+                TraceFormat::Mermaid => out.push_str(&mermaid(trace, &r.peer_ids)),
             }
         }
     }
@@ -385,22 +385,36 @@ fn trace_text(trace: &Trace, file: &str, positions: &Positions<'_>) -> String {
 }
 
 /// A Mermaid sequence diagram of a trace.
-fn mermaid(trace: &Trace, peers: &[String]) -> String {
+fn mermaid(trace: &Trace, ids: &[String]) -> String {
     let mut out = String::from("sequenceDiagram\n");
-    let ids: Vec<String> = peers.iter().map(|p| peer_id(p)).collect();
-    for id in &ids {
-        out.push_str(&format!("    participant {id}\n"));
-    }
     let esc = |s: &str| s.replace(';', ",").replace('#', "");
+    // Mermaid names participants by plain words; other ids get an alias and a label.
+    let plain = |id: &str| {
+        id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let alias = |id: &str| match ids.iter().position(|x| x == id) {
+        Some(_) if plain(id) => id.to_string(),
+        Some(i) => format!("p{}", i + 1),
+        None => id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect(),
+    };
+    for id in ids {
+        if plain(id) {
+            out.push_str(&format!("    participant {id}\n"));
+        } else {
+            out.push_str(&format!("    participant {} as {}\n", alias(id), esc(id)));
+        }
+    }
     for (i, step) in trace.steps.iter().enumerate() {
         if trace.cycle_start == Some(i) {
             out.push_str("    loop forever\n");
         }
-        let me = step.peer.to_string();
+        let me = alias(&step.peer.to_string());
         let mut drew = false;
         for a in &step.actions {
             match a {
                 Action::Send { from, to, msg } => {
+                    let (from, to) = (alias(&from.to_string()), alias(&to.to_string()));
                     out.push_str(&format!("    {from}->>{to}: {}\n", esc(&msg.to_string())));
                     drew = true;
                 }
@@ -431,15 +445,10 @@ fn mermaid(trace: &Trace, peers: &[String]) -> String {
         out.push_str("    end\n");
     }
     for s in &trace.stuck {
-        out.push_str(&format!("    Note over {}: stuck at {}: {}\n", s.peer, esc(&s.event), esc(&s.why)));
+        let who = alias(&s.peer.to_string());
+        out.push_str(&format!("    Note over {who}: stuck at {}: {}\n", esc(&s.event), esc(&s.why)));
     }
     out
-}
-
-/// `h1` from `a(idle, h1)`.
-fn peer_id(spec: &str) -> String {
-    let inner = spec.trim_end_matches(')');
-    inner.rsplit(',').next().map_or(spec.to_string(), |s| s.trim().to_string())
 }
 
 fn report_json(r: &Report, file: &str, positions: &Positions<'_>, format: TraceFormat) -> serde_json::Value {
@@ -449,7 +458,7 @@ fn report_json(r: &Report, file: &str, positions: &Positions<'_>, format: TraceF
         .iter()
         .map(|p| {
             let trace = p.trace.as_ref().map(|t| match format {
-                TraceFormat::Mermaid => json!(mermaid(t, &r.peers)),
+                TraceFormat::Mermaid => json!(mermaid(t, &r.peer_ids)),
                 TraceFormat::Text => trace_json(t, positions),
             });
             json!({ "name": p.name, "verdict": p.verdict.as_str(), "note": p.note, "trace": trace })

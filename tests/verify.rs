@@ -297,7 +297,6 @@ fn the_mailbox_bound_cuts_a_send_and_is_reported() {
 /// that run is within the bound, so the deadlock must be found (a violation found within a
 /// bound is a violation, README "Bounds").
 #[test]
-#[ignore = "lcc bug: --max-depth N never classifies the states N steps deep, so a deadlock after exactly N steps is reported inconclusive"]
 fn a_depth_bound_as_long_as_the_shortest_deadlock_still_finds_it() {
     let (code, doc) = json(&["--peers", "a(p, p1), a(q, q1)", "--max-depth", "1", "choice_race.lcc"]);
     assert_eq!(code, 1, "{doc:#}");
@@ -309,7 +308,6 @@ fn a_depth_bound_as_long_as_the_shortest_deadlock_still_finds_it() {
 /// is a real path whatever lies beyond the bound. In up.lcc, c becomes up(1) after 2 steps,
 /// well inside 10 states: a violation found, so not inconclusive (README "Bounds").
 #[test]
-#[ignore = "lcc bug: a formula counterexample found inside a bounded exploration is reported inconclusive"]
 fn a_safety_formula_violated_inside_a_bound_is_violated() {
     let never_up = "[true* . become(c, up)] false";
     let (code, doc) =
@@ -322,7 +320,6 @@ fn a_safety_formula_violated_inside_a_bound_is_violated() {
 /// counter.lcc has a single run of 7 steps: `--max-depth 7` cuts nothing, and the report's
 /// depth (the longest run explored, in steps like the bound) is 7.
 #[test]
-#[ignore = "lcc bug: the reported depth is off by one: depth 8 for a complete exploration whose longest run has 7 steps"]
 fn depth_counts_steps_like_the_depth_bound() {
     let (code, doc) = json(&["--peers", "a(counter(0), c)", "--property", TE, "counter.lcc"]);
     assert_eq!(code, 0);
@@ -555,7 +552,6 @@ fn a_client_can_discover_a_peer_inside_a_nested_call() {
 /// of its innermost running role call". h's current role is server, waiting at its first
 /// receive with nothing pending: success, 2 states, 1 transition.
 #[test]
-#[ignore = "lcc bug: a peer idle at the first receive of the role of a nested call is classified as a deadlock (is_idle_server looks at the outer clause only)"]
 fn an_idle_server_inside_a_nested_call_is_a_success() {
     let (code, doc) = json(&with_props(&["--peers", "a(host, h)", "nested_server.lcc"], &[DF, TE]));
     assert_eq!(code, 0, "{doc:#}");
@@ -669,7 +665,6 @@ fn full_counts_every_deadlock_state() {
 /// "got(apple) is never sent" is not proven. The counterexample: pick succeeds, got('?') is
 /// sent (2 steps).
 #[test]
-#[ignore = "lcc bug: action patterns treat '?' as a distinct atom, so a safety formula about a specific value holds although the abstract value may be it"]
 fn a_formula_about_a_value_is_not_proven_by_an_abstract_value() {
     let never_apple = "[true* . send(_, _, got(apple))] false";
     let never_other = "[true* . send(_, _, other(_))] false";

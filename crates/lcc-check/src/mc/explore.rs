@@ -669,12 +669,9 @@ pub fn explore(sys: &System<'_>, tables: &RwLock<Tables>, options: &Options<'_>)
     let mut full = false;
 
     'levels: while !frontier.is_empty() {
-        if let Some(limit) = sys.bounds.depth
-            && u64::from(depth) >= limit
-        {
-            bound = Some(BoundHit::Depth(limit));
-            break;
-        }
+        // States at the depth bound are still expanded, to classify the terminal ones; their
+        // successors are not kept, and having any is what makes the bound bite.
+        let last_level = sys.bounds.depth.is_some_and(|limit| u64::from(depth) >= limit);
         let mut next_frontier = Vec::new();
         let mut level_terminals = Vec::new();
         for slice in chunk_entries(&frontier, SLICE_STATES) {
@@ -746,6 +743,16 @@ pub fn explore(sys: &System<'_>, tables: &RwLock<Tables>, options: &Options<'_>)
                     .collect();
                 handles.into_iter().filter_map(|h| h.join().ok()).collect()
             });
+            if last_level {
+                for part in expanded {
+                    if part.transitions > 0 {
+                        bound = Some(BoundHit::Depth(u64::from(depth)));
+                    }
+                    deadlock_states += part.deadlocks;
+                    level_terminals.extend(part.terminals);
+                }
+                continue;
+            }
             // Phase 2: insert, each worker into the shards it owns.
             let mut owned: Vec<OwnedShards<'_>> =
                 (0..threads).map(|_| OwnedShards { shards: Vec::new(), exact }).collect();
@@ -798,7 +805,8 @@ pub fn explore(sys: &System<'_>, tables: &RwLock<Tables>, options: &Options<'_>)
                     bytes: store.bytes(),
                 });
             }
-            if full || store.len() >= max_states {
+            // A model with exactly `max_states` states is explored to the end.
+            if full || store.len() > max_states {
                 bound = Some(BoundHit::States(max_states.min(store.len())));
                 stopped_early = true;
                 break 'levels;
@@ -821,8 +829,13 @@ pub fn explore(sys: &System<'_>, tables: &RwLock<Tables>, options: &Options<'_>)
                 pos = after;
             }
         }
+        if last_level {
+            break;
+        }
         frontier = next_frontier;
-        depth += 1;
+        if !frontier.is_empty() {
+            depth += 1;
+        }
         let found = |k: &TerminalKind| match k {
             TerminalKind::Deadlock => deadlock.is_some(),
             TerminalKind::Orphans => orphans.is_some(),

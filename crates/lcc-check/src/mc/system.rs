@@ -695,6 +695,8 @@ impl<'m> System<'m> {
     /// Whether the peer sits at the very start of its current role's clause and that clause
     /// starts by receiving: an idle server (LCC.md section 5, success).
     pub fn is_idle_server(&self, t: &mut Tables, frame: FrameId) -> bool {
+        // The current role is the innermost running role call: look at that frame.
+        let frame = self.innermost_frame(t, frame);
         let Some(f) = t.frame(frame).cloned() else { return false };
         let Some(root) = self.clause_root.get(f.clause.index()).copied().flatten() else { return false };
         let start = t.intern_res(Res::Start(root));
@@ -707,6 +709,22 @@ impl<'m> System<'m> {
             && firsts
                 .iter()
                 .all(|&n| self.node(n).is_some_and(|n| matches!(n.ir.kind, NodeKind::Receive { .. })))
+    }
+
+    fn innermost_frame(&self, t: &Tables, frame: FrameId) -> FrameId {
+        fn callee(t: &Tables, res: ResId) -> Option<FrameId> {
+            match t.res(res) {
+                Res::Callee(f) => Some(f),
+                Res::Then { cur, .. } => callee(t, cur),
+                Res::Par(bs) => bs.iter().find_map(|&b| callee(t, b)),
+                _ => None,
+            }
+        }
+        let mut frame = frame;
+        while let Some(inner) = t.frame(frame).and_then(|f| callee(t, f.res)) {
+            frame = inner;
+        }
+        frame
     }
 
     fn first_events(&self, t: &Tables, res: ResId, out: &mut Vec<NodeIdx>) {

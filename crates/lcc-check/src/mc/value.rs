@@ -52,13 +52,15 @@ impl Value {
             _ => None,
         }
     }
-    /// Whether this pattern matches `value`: `_` matches anything, everything else must be
-    /// equal; an atom pattern also matches any compound with that functor when
+    /// Whether this pattern matches `value`: `_` matches anything, `'?'` (unknown) is matched
+    /// by anything, everything else must be equal; an atom pattern also matches any compound with that functor when
     /// `functor_only` (roles are named by functor: `become(P, overloaded)` matches
     /// `overloaded('?')`).
     pub fn matches(&self, value: &Value, functor_only: bool) -> bool {
         match (self, value) {
             (Value::Unbound, _) => true,
+            // `'?'` is an unknown value: it may be the one the pattern names.
+            (_, Value::Atom(a)) if a == ABSTRACT => true,
             (Value::Atom(a), Value::Compound(f, _)) if functor_only => a == f,
             (Value::Compound(f, ps), Value::Compound(g, vs)) => {
                 f == g && ps.len() == vs.len() && ps.iter().zip(vs).all(|(p, v)| p.matches(v, false))

@@ -123,7 +123,10 @@ pub struct PropertyReport {
 #[derive(Clone, Debug)]
 pub struct Report {
     pub scenario: String,
+    /// `a(role, id)` of every peer.
     pub peers: Vec<String>,
+    /// The id of every peer, as written in traces.
+    pub peer_ids: Vec<String>,
     pub verdict: Verdict,
     pub states: u64,
     pub transitions: u64,
@@ -188,6 +191,7 @@ pub fn verify(model: &ir::Model, source: &str, request: &Request<'_>) -> Result<
     Ok(Report {
         scenario: request.scenario.name.clone(),
         peers: request.scenario.peers.iter().map(ToString::to_string).collect(),
+        peer_ids: request.scenario.peers.iter().map(|p| p.id.to_string()).collect(),
         verdict,
         states: explored.store.len(),
         transitions: explored.transitions,
@@ -259,7 +263,9 @@ impl Explain<'_, '_> {
                 }
                 r
             }
-            Property::Formula(f) => self.formula(f, false),
+            // `[R] false` (and conjunctions of such) is refuted by a path alone: a
+            // counterexample found in a partial graph is real.
+            Property::Formula(f) => self.formula(f, refuted_by_a_path(f)),
         }
     }
 
@@ -417,6 +423,14 @@ impl Explain<'_, '_> {
             }
             Why::NoClause { .. } => "the role it changes to has no clause for those arguments".into(),
         }
+    }
+}
+
+fn refuted_by_a_path(f: &mu::Formula) -> bool {
+    match f {
+        mu::Formula::Must(_, inner) => matches!(**inner, mu::Formula::False) || refuted_by_a_path(inner),
+        mu::Formula::And(a, b) => refuted_by_a_path(a) && refuted_by_a_path(b),
+        _ => false,
     }
 }
 
