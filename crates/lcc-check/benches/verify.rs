@@ -7,7 +7,8 @@
 //! seconds, states/s and bytes per state. The scenario is `reliable-hosts` of the shipped
 //! scenario file: the host library never fails, the load tests (`isOverLoaded`,
 //! `isUnderLoaded`) may go either way. `LCC_BENCH_HOSTS=2..5` (or `5`) picks the host counts;
-//! `LCC_BENCH_THREADS` the worker threads (default: all cores). Under `cargo test --benches`
+//! `LCC_BENCH_THREADS` the worker threads (default: all cores);
+//! `LCC_BENCH_ONLY=exact-por|hc-por|exact-full|hc-full` one configuration. Under `cargo test --benches`
 //! (no `--bench` flag) it runs 2 and 3 hosts only, as a smoke test.
 //!
 //! For reference (PLATFORM.md): SPIN 6.5.2 on a hand-written Promela model of the same
@@ -70,6 +71,14 @@ fn main() {
             (StoreMode::Exact, false),
             (StoreMode::HashCompaction, false),
         ] {
+            let name = format!(
+                "{}-{}",
+                if mode == StoreMode::Exact { "exact" } else { "hc" },
+                if reduce { "por" } else { "full" }
+            );
+            if std::env::var("LCC_BENCH_ONLY").is_ok_and(|only| only != name) {
+                continue;
+            }
             // 6 hosts: about 10^8 states even reduced; only fingerprints fit this machine's
             // memory.
             if n >= 6 && (!reduce || mode == StoreMode::Exact) {
