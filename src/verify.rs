@@ -107,6 +107,7 @@ pub fn run(args: &VerifyArgs) -> Status {
             mode: if args.hash_compaction { StoreMode::HashCompaction } else { StoreMode::Exact },
             full: args.full,
             reduce: !args.no_reduction,
+            reproducible: true,
             progress: if show_progress { Some(&progress) } else { None },
         };
         match verify::verify(&model, &source.text, &request) {

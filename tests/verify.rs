@@ -1136,3 +1136,34 @@ fn counts_do_not_depend_on_threads_hash_compaction_or_repetition() {
         assert_eq!(counts(&doc), (10_000, 48_000), "{extra:?}");
     }
 }
+
+/// The shipped load-balancing model with three reliable hosts: many equally short deadlocks.
+/// Whatever the thread count and however the threads are scheduled, the report is the same
+/// (apart from the timing line).
+#[test]
+fn traces_do_not_depend_on_threads_or_scheduling() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let report = |threads: &str| {
+        let out = run_in(
+            root,
+            &[
+                "verify",
+                "--threads",
+                threads,
+                "--scenario",
+                "reliable-hosts",
+                "--trace-format",
+                "mermaid",
+                "stdlib/balance/load_balancing.lcc",
+            ],
+        );
+        assert_eq!(out.code, 1, "{}", out.stdout);
+        out.stdout.lines().filter(|l| !l.starts_with("explored ")).collect::<Vec<_>>().join("\n")
+    };
+    let one = report("1");
+    assert!(one.contains("sequenceDiagram") && one.contains("stuck at readyToMigrate"), "{one}");
+    for _ in 0..4 {
+        assert_eq!(report("2"), one);
+    }
+    assert_eq!(report("3"), one);
+}

@@ -52,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
             mode: StoreMode::Exact,
             full: false,
             reduce,
+            reproducible: false,
             progress: None,
         };
         let Ok(report) = verify::verify(&model, source, &request) else { return };

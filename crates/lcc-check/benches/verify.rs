@@ -91,6 +91,7 @@ fn main() {
                 mode,
                 full: true,
                 reduce,
+                reproducible: false,
                 progress: None,
             };
             let report = verify::verify(&model, MODEL, &request).unwrap();

@@ -28,6 +28,7 @@ fn run(source: &str, s: &Scenario, properties: Vec<Property>) -> Report {
         mode: StoreMode::Exact,
         full: true,
         reduce: false,
+        reproducible: false,
         progress: None,
     };
     verify::verify(&model, source, &request).unwrap()

@@ -56,6 +56,7 @@ fn run(source: &str, s: &Scenario, reduce: bool, threads: usize) -> Report {
         mode: StoreMode::Exact,
         full: true,
         reduce,
+        reproducible: false,
         progress: None,
     };
     verify::verify(&model, source, &request).unwrap()

@@ -60,6 +60,7 @@ fn run(source: &str, model: &ir::Model, scenario: &Scenario, properties: &[&str]
         mode: config.mode,
         full: config.full,
         reduce: config.reduce,
+        reproducible: false,
         progress: None,
     };
     verify(model, source, &request).unwrap_or_else(|e| panic!("scenario mismatch: {}", e.message))

@@ -151,6 +151,10 @@ pub struct Request<'a> {
     /// Partial-order reduction for `deadlock-free` and `no-orphans` (when no other property
     /// needs the whole graph).
     pub reduce: bool,
+    /// Traces that do not depend on the thread count: with several threads, which of several
+    /// equally short traces is found depends on timing, so when a property is violated the
+    /// exploration is repeated on one thread (up to where it stops) for the traces.
+    pub reproducible: bool,
     pub progress: Option<&'a (dyn Fn(&Progress) + Sync)>,
 }
 
@@ -186,6 +190,23 @@ pub fn verify(model: &ir::Model, source: &str, request: &Request<'_>) -> Result<
     let mut reports = Vec::new();
     for property in &properties {
         reports.push(ctx.check(property));
+    }
+    if request.reproducible && request.threads > 1 && reports.iter().any(|r| r.trace.is_some()) {
+        let again = Request {
+            threads: 1,
+            progress: None,
+            reproducible: false,
+            properties: properties.clone(),
+            ..*request
+        };
+        if let Ok(single) = verify(model, source, &again) {
+            for (report, same) in reports.iter_mut().zip(single.properties) {
+                if report.verdict == same.verdict {
+                    report.trace = same.trace;
+                    report.note = same.note;
+                }
+            }
+        }
     }
     let verdict = reports.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Holds);
     Ok(Report {
