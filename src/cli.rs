@@ -22,6 +22,7 @@ pub enum Command {
     Check(CheckArgs),
     Fmt(FmtArgs),
     Verify(VerifyArgs),
+    Viz(VizArgs),
 }
 
 /// Parse LCC files and report every diagnostic.
@@ -191,6 +192,42 @@ pub struct VerifyArgs {
     /// Progress line on stderr during long runs: auto (on a terminal), always or never
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = When::Auto)]
     pub progress: When,
+
+    /// The LCC model; `-` reads standard input
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Draw a model as an interaction diagram (Graphviz DOT).
+///
+/// One lane per role with its events in order, guards as diamonds, `or`/`par` as numbered or
+/// labelled branch points, role changes as bold blue arrows into the target lane, messages as
+/// dashed red arrows from each send to every receive that can take it. Long labels are
+/// shortened; the whole text is in the tooltip. Render with Graphviz: `dot -Tsvg`.
+///
+/// The model is checked first; errors from `lcc check` block drawing.
+///
+/// Exit status: 0 on success, 2 on a usage error, an unreadable or unwritable file, or a model
+/// with errors.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, about = "Draw a model as an interaction diagram (Graphviz DOT)")]
+#[command(after_help = "Examples:
+  lcc viz model.lcc > model.dot
+  lcc viz model.lcc -o model.dot --role idle --role overloaded
+  lcc viz model.lcc | dot -Tsvg > model.svg
+")]
+pub struct VizArgs {
+    /// Write the diagram here instead of standard output (a `.dot` file)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Only these roles (repeatable)
+    #[arg(long, value_name = "ROLE")]
+    pub role: Vec<String>,
+
+    /// Shorten labels longer than this many characters
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    pub max_label: usize,
 
     /// The LCC model; `-` reads standard input
     #[arg(value_name = "FILE")]

@@ -13,6 +13,7 @@ mod input;
 mod json;
 mod output;
 mod verify;
+mod viz;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
             Command::Check(args) => check::run(&args),
             Command::Fmt(args) => fmt::run(&args),
             Command::Verify(args) => verify::run(&args),
+            Command::Viz(args) => viz::run(&args),
         }
     });
     match worker.map(|handle| handle.join()) {

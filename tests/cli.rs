@@ -105,10 +105,10 @@ fn help_describes_lcc_and_only_the_commands_that_exist() {
     let out = lcc(&["--help"]);
     assert_eq!(out.code, 0);
     assert!(out.stdout.contains("Lightweight Coordination Calculus"), "{}", out.stdout);
-    for exists in ["check", "fmt", "verify"] {
+    for exists in ["check", "fmt", "verify", "viz"] {
         assert!(out.stdout.contains(&format!("  {exists} ")), "`{exists}` is missing:\n{}", out.stdout);
     }
-    for later in ["viz", "lsp", "run", "simulate", "agent"] {
+    for later in ["lsp", "run", "simulate", "agent"] {
         assert!(!out.stdout.contains(&format!("  {later} ")), "`{later}` must not exist yet");
         let out = lcc(&[later]);
         assert_eq!(out.code, 2, "`lcc {later}` must be a usage error");
@@ -473,4 +473,42 @@ fn deep_input_is_refused_or_handled_without_crashing() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let out = run_in(dir.path(), &["fmt", "--check", "chain.lcc"], None, &[]);
     assert_eq!(out.code, 1, "a long chain is reformatted one event per line: {}", out.stderr);
+}
+
+// ---------------------------------------------------------------- lcc viz
+
+#[test]
+fn viz_draws_dot_on_stdout_or_into_a_file() {
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/stdlib/balance/load_balancing.lcc");
+    let out = lcc(&["viz", model]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("digraph interaction {"), "{}", out.stdout);
+    assert_eq!(out.stdout.matches("subgraph cluster_").count(), 3);
+    let only = lcc(&["viz", "--role", "idle", model]);
+    assert_eq!(only.stdout.matches("subgraph cluster_").count(), 1);
+    let dir = std::env::temp_dir().join(format!("lcc-viz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lb.dot");
+    let written = lcc(&["viz", model, "-o", file.to_str().unwrap()]);
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), out.stdout);
+    // Only DOT is written; the message says how to get SVG.
+    let svg = lcc(&["viz", model, "-o", dir.join("lb.svg").to_str().unwrap()]);
+    assert_eq!(svg.code, 2);
+    assert!(svg.stderr.contains("dot -Tsvg"), "{}", svg.stderr);
+    let unknown = lcc(&["viz", "--role", "nobody", model]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("no role `nobody`") && unknown.stderr.contains("idle"),
+        "{}",
+        unknown.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn viz_refuses_a_model_with_errors() {
+    let out = lcc(&["viz", fixtures().join("problems.lcc").to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("cannot be drawn") && out.stdout.is_empty(), "{}", out.stderr);
 }
