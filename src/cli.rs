@@ -185,7 +185,7 @@ pub struct VerifyArgs {
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Human)]
     pub format: Format,
 
-    /// How counterexamples are shown: steps as text, or a Mermaid sequence diagram
+    /// How counterexamples are shown: steps as text, or a Mermaid or DOT sequence diagram
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]
     pub trace_format: TraceFormat,
 
@@ -240,6 +240,8 @@ pub enum TraceFormat {
     Text,
     /// A Mermaid sequence diagram
     Mermaid,
+    /// A Graphviz DOT sequence diagram (`dot -Tsvg` renders it)
+    Dot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -328,7 +328,8 @@ fn human(r: &Report, file: &str, positions: &Positions<'_>, format: TraceFormat)
         if let Some(trace) = &p.trace {
             match format {
                 TraceFormat::Text => out.push_str(&trace_text(trace, file, positions)),
-                TraceFormat::Mermaid => out.push_str(&mermaid(trace, &r.peer_ids)),
+                TraceFormat::Mermaid => out.push_str(&lcc_viz::sequence_mermaid(trace, &r.peer_ids)),
+                TraceFormat::Dot => out.push_str(&lcc_viz::sequence_dot(trace, &r.peer_ids)),
             }
         }
     }
@@ -385,73 +386,6 @@ fn trace_text(trace: &Trace, file: &str, positions: &Positions<'_>) -> String {
     out
 }
 
-/// A Mermaid sequence diagram of a trace.
-fn mermaid(trace: &Trace, ids: &[String]) -> String {
-    let mut out = String::from("sequenceDiagram\n");
-    let esc = |s: &str| s.replace(';', ",").replace('#', "");
-    // Mermaid names participants by plain words; other ids get an alias and a label.
-    let plain = |id: &str| {
-        id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    let alias = |id: &str| match ids.iter().position(|x| x == id) {
-        Some(_) if plain(id) => id.to_string(),
-        Some(i) => format!("p{}", i + 1),
-        None => id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect(),
-    };
-    for id in ids {
-        if plain(id) {
-            out.push_str(&format!("    participant {id}\n"));
-        } else {
-            out.push_str(&format!("    participant {} as {}\n", alias(id), esc(id)));
-        }
-    }
-    for (i, step) in trace.steps.iter().enumerate() {
-        if trace.cycle_start == Some(i) {
-            out.push_str("    loop forever\n");
-        }
-        let me = alias(&step.peer.to_string());
-        let mut drew = false;
-        for a in &step.actions {
-            match a {
-                Action::Send { from, to, msg } => {
-                    let (from, to) = (alias(&from.to_string()), alias(&to.to_string()));
-                    out.push_str(&format!("    {from}->>{to}: {}\n", esc(&msg.to_string())));
-                    drew = true;
-                }
-                Action::Recv { from, msg, .. } => {
-                    out.push_str(&format!(
-                        "    Note over {me}: receives {} from {from}\n",
-                        esc(&msg.to_string())
-                    ));
-                    drew = true;
-                }
-                Action::Call { constraint, .. } => {
-                    let outcome = if step.failed { " fails" } else { "" };
-                    out.push_str(&format!("    Note over {me}: {}{outcome}\n", esc(&constraint.to_string())));
-                    drew = true;
-                }
-                Action::Become { role, .. } => {
-                    out.push_str(&format!("    Note over {me}: becomes {}\n", esc(&role.to_string())));
-                    drew = true;
-                }
-                Action::Done { .. } => out.push_str(&format!("    Note over {me}: done\n")),
-            }
-        }
-        if !drew && step.actions.is_empty() {
-            out.push_str(&format!("    Note over {me}: {}\n", esc(&step.event)));
-        }
-    }
-    if trace.cycle_start.is_some() {
-        out.push_str("    end\n");
-    }
-    for s in &trace.stuck {
-        let who = alias(&s.peer.to_string());
-        out.push_str(&format!("    Note over {who}: stuck at {}: {}\n", esc(&s.event), esc(&s.why)));
-    }
-    out
-}
-
 fn report_json(r: &Report, file: &str, positions: &Positions<'_>, format: TraceFormat) -> serde_json::Value {
     let (per_second, bytes) = rate(r);
     let properties: Vec<serde_json::Value> = r
@@ -459,7 +393,8 @@ fn report_json(r: &Report, file: &str, positions: &Positions<'_>, format: TraceF
         .iter()
         .map(|p| {
             let trace = p.trace.as_ref().map(|t| match format {
-                TraceFormat::Mermaid => json!(mermaid(t, &r.peer_ids)),
+                TraceFormat::Mermaid => json!(lcc_viz::sequence_mermaid(t, &r.peer_ids)),
+                TraceFormat::Dot => json!(lcc_viz::sequence_dot(t, &r.peer_ids)),
                 TraceFormat::Text => trace_json(t, positions),
             });
             json!({ "name": p.name, "verdict": p.verdict.as_str(), "note": p.note, "trace": trace })

@@ -4,7 +4,12 @@
 //! events in order down the lane, guards as diamonds before their event, `or` and `par` as
 //! labelled branch points, role changes as bold arrows into the target lane, and messages as
 //! dashed arrows from every send to every receive that can take it (the IR's message
-//! signatures say which). Pure: text in, text out.
+//! signatures say which). [`sequence_mermaid`] and [`sequence_dot`] draw a trace (a
+//! counterexample of `lcc verify`). Pure: text in, text out.
+
+mod sequence;
+
+pub use sequence::{sequence_dot, sequence_mermaid};
 
 use lcc_check::ir::{self, ClauseId, Cond, Model, Node, NodeKind};
 use lcc_syntax::ast::Span;
