@@ -229,6 +229,19 @@ pub struct VizArgs {
     #[arg(long, value_name = "N", default_value_t = 40)]
     pub max_label: usize,
 
+    /// Draw the state space instead (deadlocks red, successes green), for the scenario of
+    /// `--peers`, else the first of the scenario file, else the role declarations
+    #[arg(long)]
+    pub state_space: bool,
+
+    /// With --state-space: the peers, `a(Role, Id), ...`
+    #[arg(long, value_name = "PEERS", requires = "state_space")]
+    pub peers: Option<String>,
+
+    /// With --state-space: draw at most this many states
+    #[arg(long, value_name = "N", default_value_t = 200, requires = "state_space")]
+    pub max_states: u64,
+
     /// The LCC model; `-` reads standard input
     #[arg(value_name = "FILE")]
     pub file: PathBuf,

@@ -246,7 +246,7 @@ fn scenario_file(args: &VerifyArgs) -> Option<PathBuf> {
 
 /// The default population of LCC.md section 4: `Min` peers (default 1) of every initial and
 /// necessary role, with ids `role1`, `role2`, … and `'?'` for role arguments.
-fn declared_scenario(model: &ir::Model) -> Result<Scenario, String> {
+pub(crate) fn declared_scenario(model: &ir::Model) -> Result<Scenario, String> {
     let mut peers = Vec::new();
     for role in &model.roles {
         let Some(decl) = &role.declaration else { continue };

@@ -45,8 +45,18 @@ pub fn run(args: &VizArgs) -> Status {
             return Status::Trouble;
         }
     }
-    let options = lcc_viz::Options { roles: args.role.clone(), max_label: Some(args.max_label) };
-    let dot = lcc_viz::interaction_dot(&model, &source.text, &options);
+    let dot = if args.state_space {
+        match state_space(args, &model) {
+            Ok(dot) => dot,
+            Err(message) => {
+                complain(message);
+                return Status::Trouble;
+            }
+        }
+    } else {
+        let options = lcc_viz::Options { roles: args.role.clone(), max_label: Some(args.max_label) };
+        lcc_viz::interaction_dot(&model, &source.text, &options)
+    };
     match &args.output {
         None => match write_stdout(&dot) {
             Ok(()) => Status::Success,
@@ -60,4 +70,34 @@ pub fn run(args: &VizArgs) -> Status {
             }
         },
     }
+}
+
+/// The state space of the scenario: `--peers`, else the first of the scenario file, else the
+/// role declarations.
+fn state_space(args: &VizArgs, model: &lcc_check::ir::Model) -> Result<String, String> {
+    use lcc_check::mc::scenario;
+    let chosen = if let Some(peers) = &args.peers {
+        let peers = scenario::parse_peers(peers)
+            .map_err(|e| format!("invalid --peers `{peers}`: {} (at column {})", e.message, e.offset + 1))?;
+        scenario::Scenario {
+            name: "command line".into(),
+            peers,
+            constraints: Vec::new(),
+            bounds: Default::default(),
+            properties: Vec::new(),
+        }
+    } else {
+        let file = scenario::scenario_file_for(&args.file);
+        match std::fs::read_to_string(&file) {
+            Ok(text) if !input::is_stdin(&args.file) => scenario::parse_scenario_file(&text)
+                .map_err(|e| format!("{}: {}", file.display(), e.message))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| format!("{} has no scenario", file.display()))?,
+            _ => crate::verify::declared_scenario(model)?,
+        }
+    };
+    let space = lcc_check::mc::verify::state_space(model, &chosen, args.max_states)
+        .map_err(|m| format!("scenario `{}`: {}", chosen.name, m.message))?;
+    Ok(lcc_viz::state_space_dot(&space))
 }

@@ -512,3 +512,30 @@ fn viz_refuses_a_model_with_errors() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("cannot be drawn") && out.stdout.is_empty(), "{}", out.stderr);
 }
+
+#[test]
+fn viz_draws_a_state_space_with_its_deadlocks() {
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/stdlib/market/buyer_shopkeeper.lcc");
+    let out = lcc(&["viz", "--state-space", "--peers", "a(buyer, b), a(shopkeeper, s)", model]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("digraph states {"), "{}", out.stdout);
+    // want, in_stock and afford may each fail for good: three deadlocks, one success.
+    assert_eq!(out.stdout.matches("\\ndeadlock\"").count(), 3, "{}", out.stdout);
+    assert_eq!(out.stdout.matches("\\nsuccess\"").count(), 1, "{}", out.stdout);
+    // A bound keeps the picture small and says so.
+    let cut = lcc(&[
+        "viz",
+        "--state-space",
+        "--max-states",
+        "3",
+        "--peers",
+        "a(buyer, b), a(shopkeeper, s)",
+        model,
+    ]);
+    assert_eq!(cut.code, 0, "{}", cut.stderr);
+    assert!(cut.stdout.contains("state bound reached"), "{}", cut.stdout);
+    // Without --peers: the first scenario of the file next to the model.
+    let file = lcc(&["viz", "--state-space", model]);
+    assert_eq!(file.code, 0, "{}", file.stderr);
+    assert_eq!(file.stdout, out.stdout);
+}

@@ -9,7 +9,7 @@
 
 mod sequence;
 
-pub use sequence::{sequence_dot, sequence_mermaid};
+pub use sequence::{sequence_dot, sequence_mermaid, state_space_dot};
 
 use lcc_check::ir::{self, ClauseId, Cond, Model, Node, NodeKind};
 use lcc_syntax::ast::Span;

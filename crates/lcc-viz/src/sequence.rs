@@ -154,3 +154,38 @@ pub fn sequence_dot(trace: &Trace, ids: &[String]) -> String {
     out.push_str("}\n");
     out
 }
+
+/// A (small) state space as DOT: one box per configuration listing each peer's role and the
+/// messages in flight; the initial configuration in bold, deadlocks red, successes green,
+/// successes with orphan messages yellow; each transition labelled with its actions.
+pub fn state_space_dot(space: &lcc_check::mc::verify::StateSpace) -> String {
+    use lcc_check::mc::explore::TerminalKind;
+    let mut out = String::from("digraph states {\n");
+    out.push_str("  rankdir=TB; nodesep=0.3; ranksep=0.4;\n");
+    out.push_str("  node [fontname=\"Helvetica\", fontsize=9, shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\"];\n");
+    out.push_str("  edge [fontname=\"Helvetica\", fontsize=8];\n");
+    for (i, state) in space.states.iter().enumerate() {
+        let mut lines: Vec<String> =
+            space.peer_ids.iter().zip(&state.roles).map(|(id, role)| format!("{id}: {role}")).collect();
+        lines.extend(state.in_flight.iter().map(|m| format!("✉ {m}")));
+        let (fill, note) = match state.terminal {
+            Some(TerminalKind::Deadlock) => ("#f8c9c9", "\ndeadlock"),
+            Some(TerminalKind::Orphans) => ("#fbeeb8", "\nsuccess, orphans"),
+            Some(TerminalKind::Success) => ("#cdeccd", "\nsuccess"),
+            None => ("#ffffff", ""),
+        };
+        let bold = if i == 0 { ", penwidth=2" } else { "" };
+        out.push_str(&format!(
+            "  s{i} [label={}, fillcolor=\"{fill}\"{bold}];\n",
+            crate::quote(&format!("{}{note}", lines.join("\n")))
+        ));
+    }
+    for (from, to, label) in &space.edges {
+        out.push_str(&format!("  s{from} -> s{to} [label={}];\n", crate::quote(label)));
+    }
+    if !space.complete {
+        out.push_str("  cut [shape=plaintext, label=\"(state bound reached: not every state is shown)\"];\n");
+    }
+    out.push_str("}\n");
+    out
+}

@@ -250,6 +250,15 @@ impl Store {
         Some((offset << SHARD_BITS) | shard as u32)
     }
 
+    /// The configuration of a state (exact mode only).
+    pub fn words(&self, id: u32) -> Option<&[u32]> {
+        let (shard, offset) = split(id);
+        if self.mode != StoreMode::Exact {
+            return None;
+        }
+        self.shards.get(shard)?.words(offset)
+    }
+
     pub fn parent(&self, id: u32) -> Option<u32> {
         let (shard, offset) = split(id);
         self.shards.get(shard)?.parent(offset)

@@ -447,6 +447,82 @@ impl Explain<'_, '_> {
     }
 }
 
+/// A small state space, for drawing: every configuration with the role of each peer and the
+/// messages in flight, every transition with its actions.
+#[derive(Clone, Debug)]
+pub struct StateSpace {
+    pub peer_ids: Vec<String>,
+    /// State 0 is the initial configuration.
+    pub states: Vec<StateView>,
+    /// (from, to, actions).
+    pub edges: Vec<(u32, u32, String)>,
+    /// False when `max_states` cut the exploration.
+    pub complete: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct StateView {
+    /// The current role of each peer (`-` when finished).
+    pub roles: Vec<String>,
+    pub in_flight: Vec<String>,
+    /// For a configuration where nothing is enabled: what kind it is.
+    pub terminal: Option<TerminalKind>,
+}
+
+/// Explores at most `max_states` configurations (one thread, exact, no reduction) and
+/// describes them.
+pub fn state_space(
+    model: &ir::Model,
+    scenario: &Scenario,
+    max_states: u64,
+) -> Result<StateSpace, ScenarioMismatch> {
+    let mut scenario = scenario.clone();
+    scenario.bounds.states = max_states.max(1);
+    let mut tables = Tables::default();
+    let sys = System::new(model, &scenario, &mut tables)?;
+    let tables = RwLock::new(tables);
+    let options = Options {
+        threads: 1,
+        mode: StoreMode::Exact,
+        keep_graph: true,
+        reduce: false,
+        stop_on: Vec::new(),
+        progress: None,
+    };
+    let explored = explore::explore(&sys, &tables, &options);
+    let ctx = Explain { sys: &sys, tables: &tables, source: "", explored: &explored };
+    let mut worker = Worker::new(&sys, &tables);
+    let mut states = Vec::new();
+    let mut edges = Vec::new();
+    if let Some(g) = &explored.graph {
+        for (dense, &id) in g.ids.iter().enumerate() {
+            let words = explored.store.words(id).map(<[u32]>::to_vec).unwrap_or_default();
+            let roles = (0..sys.peers.len())
+                .map(|p| {
+                    let done = words.get(p).is_some_and(|&f| {
+                        sys.is_done(&tables.read().unwrap_or_else(|e| e.into_inner()), FrameId(f))
+                    });
+                    if done { "-".to_string() } else { ctx.role_of(&words, p).to_string() }
+                })
+                .collect();
+            let expansion = worker.expand(&words);
+            let terminal = (expansion.successors.is_empty() && expansion.bound.is_none())
+                .then(|| worker.classify(&words));
+            states.push(StateView { roles, in_flight: ctx.in_flight(&words), terminal });
+            for (_, label, target) in g.graph.successors(u32::try_from(dense).unwrap_or(u32::MAX)) {
+                let actions: Vec<String> = g.graph.label(label).iter().map(ToString::to_string).collect();
+                edges.push((u32::try_from(dense).unwrap_or(u32::MAX), target, actions.join(", ")));
+            }
+        }
+    }
+    Ok(StateSpace {
+        peer_ids: scenario.peers.iter().map(|p| p.id.to_string()).collect(),
+        states,
+        edges,
+        complete: explored.complete,
+    })
+}
+
 fn refuted_by_a_path(f: &mu::Formula) -> bool {
     match f {
         mu::Formula::Must(_, inner) => matches!(**inner, mu::Formula::False) || refuted_by_a_path(inner),
