@@ -8,7 +8,7 @@ use crate::output::{self, Status, complain, count, write_stderr, write_stdout};
 use lcc_check::ir;
 use lcc_check::mc::explore::{Progress, StoreMode};
 use lcc_check::mc::scenario::{self, BoundsOverride, Scenario};
-use lcc_check::mc::value::{Action, Value};
+use lcc_check::mc::value::Action;
 use lcc_check::mc::verify::{self, Property, Report, Request, Trace, Verdict};
 use serde_json::json;
 use std::io::IsTerminal;
@@ -247,24 +247,7 @@ fn scenario_file(args: &VerifyArgs) -> Option<PathBuf> {
 /// The default population of LCC.md section 4: `Min` peers (default 1) of every initial and
 /// necessary role, with ids `role1`, `role2`, … and `'?'` for role arguments.
 pub(crate) fn declared_scenario(model: &ir::Model) -> Result<Scenario, String> {
-    let mut peers = Vec::new();
-    for role in &model.roles {
-        let Some(decl) = &role.declaration else { continue };
-        let arity = role
-            .clauses
-            .iter()
-            .filter_map(|&c| model.clause(c))
-            .find(|c| c.body.is_some())
-            .map_or(0, |c| c.params.len());
-        for k in 1..=decl.default_population() {
-            let role_term = if arity == 0 {
-                Value::Atom(role.name.clone())
-            } else {
-                Value::Compound(role.name.clone(), vec![Value::atom("?"); arity])
-            };
-            peers.push(scenario::PeerSpec { role: role_term, id: Value::atom(&format!("{}{k}", role.name)) });
-        }
-    }
+    let peers = scenario::declared_peers(model);
     if peers.is_empty() {
         let example: Vec<String> = model
             .roles

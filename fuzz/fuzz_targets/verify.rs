@@ -5,7 +5,7 @@
 #![no_main]
 
 use lcc_check::mc::explore::StoreMode;
-use lcc_check::mc::scenario::{Bounds, PeerSpec, Scenario};
+use lcc_check::mc::scenario::{self, Bounds, PeerSpec, Scenario};
 use lcc_check::mc::value::Value;
 use lcc_check::mc::verify::{self, Property, Request};
 use libfuzzer_sys::fuzz_target;
@@ -22,20 +22,7 @@ fuzz_target!(|data: &[u8]| {
         .iter()
         .take(4)
         .enumerate()
-        .map(|(i, role)| {
-            let arity = role
-                .clauses
-                .iter()
-                .filter_map(|&c| model.clause(c))
-                .find(|c| c.body.is_some())
-                .map_or(0, |c| c.params.len());
-            let role_term = if arity == 0 {
-                Value::Atom(role.name.clone())
-            } else {
-                Value::Compound(role.name.clone(), vec![Value::atom("?"); arity])
-            };
-            PeerSpec { role: role_term, id: Value::atom(&format!("p{}", i + 1)) }
-        })
+        .map(|(i, role)| PeerSpec { role: scenario::initial_role(&model, role), id: Value::atom(&format!("p{}", i + 1)) })
         .collect();
     let scenario = Scenario {
         name: "fuzz".into(),

@@ -301,6 +301,19 @@ pub enum NodeKind {
     Error,
 }
 
+impl NodeKind {
+    /// The guard of an event, if it has one.
+    pub fn guard(&self) -> Option<&Cond> {
+        match self {
+            NodeKind::Send { guard, .. }
+            | NodeKind::Receive { guard, .. }
+            | NodeKind::Null { guard }
+            | NodeKind::RoleChange { guard, .. } => guard.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// A guard condition.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cond {

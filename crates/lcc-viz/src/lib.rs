@@ -11,7 +11,7 @@ mod sequence;
 
 pub use sequence::{sequence_dot, sequence_mermaid, state_space_dot};
 
-use lcc_check::ir::{self, ClauseId, Cond, Model, Node, NodeKind};
+use lcc_check::ir::{self, ClauseId, Model, Node, NodeKind};
 use lcc_syntax::ast::Span;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -212,7 +212,7 @@ impl Drawing<'_> {
                 (vec![id.clone()], vec![id])
             }
             kind => {
-                let guard = guard_of(kind);
+                let guard = kind.guard();
                 let (text, attrs) = match kind {
                     NodeKind::Send { message, to, .. } => {
                         (format!("{} ⇒ {}", self.text(message.span()), self.text(to.span)), "")
@@ -245,16 +245,6 @@ impl Drawing<'_> {
                 }
             }
         }
-    }
-}
-
-fn guard_of(kind: &NodeKind) -> Option<&Cond> {
-    match kind {
-        NodeKind::Send { guard, .. }
-        | NodeKind::Receive { guard, .. }
-        | NodeKind::Null { guard }
-        | NodeKind::RoleChange { guard, .. } => guard.as_ref(),
-        _ => None,
     }
 }
 

@@ -300,7 +300,7 @@ struct OwnedShards<'a> {
 }
 
 impl OwnedShards<'_> {
-    fn shard(&mut self, index: usize, _threads: usize) -> Option<&mut Shard> {
+    fn shard(&mut self, index: usize) -> Option<&mut Shard> {
         self.shards.get_mut(index)?.as_deref_mut()
     }
 }
@@ -826,7 +826,7 @@ pub fn explore(sys: &System<'_>, tables: &RwLock<Tables>, options: &Options<'_>)
                             let mut out = Inserted::default();
                             for part in expanded {
                                 let records = part.records.get(owner).map_or(&[][..], Vec::as_slice);
-                                insert_records(&mut own, threads, records, keep_graph, &mut out);
+                                insert_records(&mut own, records, keep_graph, &mut out);
                             }
                             out
                         })
@@ -939,13 +939,7 @@ fn read_record(records: &[u32], pos: usize) -> Option<(u32, u32, u64, &[u32], us
     Some((parent, label, u64::from(lo) | (u64::from(hi) << 32), words, pos + 5 + len))
 }
 
-fn insert_records(
-    own: &mut OwnedShards<'_>,
-    threads: usize,
-    records: &[u32],
-    keep_graph: bool,
-    out: &mut Inserted,
-) {
+fn insert_records(own: &mut OwnedShards<'_>, records: &[u32], keep_graph: bool, out: &mut Inserted) {
     let exact = own.exact;
     let mut pos = 0;
     let mut batch: Vec<(u32, u32, u64, std::ops::Range<usize>)> = Vec::with_capacity(BATCH);
@@ -967,7 +961,7 @@ fn insert_records(
         let mut touched = 0u64;
         let mut entries = [0u64; BATCH];
         for ((_, _, fp, _), entry) in batch.iter().zip(entries.iter_mut()) {
-            if let Some(shard) = own.shard(shard_of(*fp), threads) {
+            if let Some(shard) = own.shard(shard_of(*fp)) {
                 let mask = shard.table.len().wrapping_sub(1);
                 *entry = shard.table.get((*fp >> SHARD_BITS) as usize & mask).copied().unwrap_or(0);
                 touched ^= *entry;
@@ -977,7 +971,7 @@ fn insert_records(
             for ((_, _, fp, _), entry) in batch.iter().zip(entries.iter()) {
                 if *entry != 0
                     && *entry >> 32 == (*fp >> 32).max(1)
-                    && let Some(shard) = own.shard(shard_of(*fp), threads)
+                    && let Some(shard) = own.shard(shard_of(*fp))
                 {
                     touched ^= u64::from(shard.arena.get(*entry as u32 as usize + 1).copied().unwrap_or(0));
                 }
@@ -987,7 +981,7 @@ fn insert_records(
         for (parent, label, fp, range) in &batch {
             let words = records.get(range.clone()).unwrap_or(&[]);
             let index = shard_of(*fp);
-            let Some(shard) = own.shard(index, threads) else { continue };
+            let Some(shard) = own.shard(index) else { continue };
             match shard.insert(*fp, words, *parent, exact, keep_graph) {
                 Some((offset, new)) => {
                     let child = (offset << SHARD_BITS) | index as u32;

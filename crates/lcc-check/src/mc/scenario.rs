@@ -186,6 +186,38 @@ pub struct BoundsOverride {
     pub recursion: Option<u32>,
 }
 
+/// The role term of a peer that starts in `role`: its name, with `'?'` for each parameter of
+/// its clause (an unknown argument).
+pub fn initial_role(model: &crate::ir::Model, role: &crate::ir::Role) -> Value {
+    let arity = role
+        .clauses
+        .iter()
+        .filter_map(|&c| model.clause(c))
+        .find(|c| c.body.is_some())
+        .map_or(0, |c| c.params.len());
+    if arity == 0 {
+        Value::Atom(role.name.clone())
+    } else {
+        Value::Compound(role.name.clone(), vec![Value::atom(super::value::ABSTRACT); arity])
+    }
+}
+
+/// The default population of LCC.md section 4: `Min` peers (default 1) of every `initial` and
+/// `necessary` role, with ids `role1`, `role2`, … Empty when the model declares no such role.
+pub fn declared_peers(model: &crate::ir::Model) -> Vec<PeerSpec> {
+    let mut peers = Vec::new();
+    for role in &model.roles {
+        let Some(decl) = &role.declaration else { continue };
+        for k in 1..=decl.default_population() {
+            peers.push(PeerSpec {
+                role: initial_role(model, role),
+                id: Value::atom(&format!("{}{k}", role.name)),
+            });
+        }
+    }
+    peers
+}
+
 /// Where the scenario file of a model lives: `<dir>/<stem>.verify.toml`.
 pub fn scenario_file_for(model: &Path) -> PathBuf {
     let stem = model.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();

@@ -171,7 +171,8 @@ pub enum Why {
     NoMessage { node: NodeIdx },
     /// The guard cannot hold (it failed, or an abstract constraint chose to fail).
     /// `soft`: only because of `'?'` (never a failure for good, see `Solved::soft`).
-    GuardFailed { node: NodeIdx, cond: Span, detail: String, soft: bool },
+    /// `call`: the external constraint call that failed, when it was one.
+    GuardFailed { node: NodeIdx, cond: Span, detail: String, call: Option<Value>, soft: bool },
     /// A role change to a role with no clause of that arity.
     NoClause { node: NodeIdx },
 }
@@ -308,10 +309,23 @@ struct Solution {
     calls: Vec<Action>,
 }
 
+/// Why a guard may fail: a description, and the external call that failed when it was one.
+#[derive(Clone, Debug, Default)]
+struct Failure {
+    detail: String,
+    call: Option<Value>,
+}
+
+impl Failure {
+    fn new(detail: impl Into<String>) -> Option<Failure> {
+        Some(Failure { detail: detail.into(), call: None })
+    }
+}
+
 #[derive(Default)]
 struct Solved {
     sols: Vec<Solution>,
-    fail: Option<String>,
+    fail: Option<Failure>,
     /// The failure comes only from `'?'` (an unknown value may or may not satisfy a test):
     /// both outcomes are explored, but it never makes a peer stuck for good, since the
     /// complementary test of another alternative would then hold.
@@ -320,7 +334,7 @@ struct Solved {
 
 impl Solved {
     fn fail(detail: impl Into<String>) -> Solved {
-        Solved { sols: Vec::new(), fail: Some(detail.into()), soft: false }
+        Solved { sols: Vec::new(), fail: Failure::new(detail), soft: false }
     }
     fn one(env: Vec<TermId>) -> Solved {
         Solved { sols: vec![Solution { env, calls: Vec::new() }], fail: None, soft: false }
@@ -679,11 +693,12 @@ impl<'m> System<'m> {
     }
 
     fn blocked_why(&self, node: NodeIdx) -> Why {
-        let cond = self.node(node).and_then(|n| guard_of(n.ir)).map(Cond::span).unwrap_or_default();
+        let cond = self.node(node).and_then(|n| n.ir.kind.guard()).map(Cond::span).unwrap_or_default();
         Why::GuardFailed {
             node,
             cond,
             detail: "an abstract constraint in the guard failed".into(),
+            call: None,
             soft: false,
         }
     }
@@ -831,12 +846,8 @@ impl<'m> System<'m> {
                 {
                     let blocked = t.intern_res(Res::Blocked(why.node()));
                     let actions = match why {
-                        Why::GuardFailed { detail, .. } if detail.starts_with("call ") => {
-                            vec![Action::Call {
-                                peer: self.own_value(t, cx),
-                                constraint: super::value::parse_value(detail.trim_start_matches("call "))
-                                    .unwrap_or(Value::Unbound),
-                            }]
+                        Why::GuardFailed { call: Some(call), .. } => {
+                            vec![Action::Call { peer: self.own_value(t, cx), constraint: call.clone() }]
                         }
                         _ => Vec::new(),
                     };
@@ -961,10 +972,11 @@ impl<'m> System<'m> {
         let done = t.intern_res(Res::Done);
         let mut out = Enumerated::default();
         let guard_fail = |solved: &Solved, cond: Option<&Cond>| {
-            solved.fail.as_ref().map(|detail| Why::GuardFailed {
+            solved.fail.as_ref().map(|failure| Why::GuardFailed {
                 node: n,
                 cond: cond.map(Cond::span).unwrap_or_default(),
-                detail: detail.clone(),
+                detail: failure.detail.clone(),
+                call: failure.call.clone(),
                 soft: solved.soft,
             })
         };
@@ -1343,7 +1355,7 @@ impl<'m> System<'m> {
                     out.sols.extend(r.sols);
                 }
                 if all_fail {
-                    out.fail = first_fail.or_else(|| Some("no alternative of the guard holds".into()));
+                    out.fail = first_fail.or_else(|| Failure::new("no alternative of the guard holds"));
                 } else {
                     out.soft = false;
                 }
@@ -1356,7 +1368,7 @@ impl<'m> System<'m> {
                 } else if r.fail.is_some() {
                     Solved {
                         sols: vec![Solution { env, calls: Vec::new() }],
-                        fail: Some("the negated condition may hold".into()),
+                        fail: Failure::new("the negated condition may hold"),
                         soft: r.soft,
                     }
                 } else {
@@ -1390,7 +1402,7 @@ impl<'m> System<'m> {
                     t.terms.to_value(c)
                 };
                 let failed_call = call_value(t, &env, self);
-                let fail = Some(format!("call {failed_call}"));
+                let fail = Some(Failure { detail: failed_call.to_string(), call: Some(failed_call) });
                 match rule {
                     Rule::Fails => Solved { sols, fail, soft: false },
                     Rule::Any | Rule::Succeeds => {
@@ -1440,7 +1452,7 @@ impl<'m> System<'m> {
         let text = format!("{} {} {}", t.terms.show(l), op.text(), t.terms.show(r));
         let both = |env: Vec<TermId>| Solved {
             sols: vec![Solution { env, calls: Vec::new() }],
-            fail: Some(format!("{text} may fail ('?' is unknown)")),
+            fail: Failure::new(format!("{text} may fail ('?' is unknown)")),
             soft: true,
         };
         let decide = |holds: bool, env: Vec<TermId>| {
@@ -1513,7 +1525,11 @@ impl<'m> System<'m> {
                 }
                 None if unknown_any => {
                     push(self.unify(t, x, UNKNOWN, env.clone()));
-                    return Solved { sols, fail: Some(format!("{name}/2 on '?' may fail")), soft: true };
+                    return Solved {
+                        sols,
+                        fail: Failure::new(format!("{name}/2 on '?' may fail")),
+                        soft: true,
+                    };
                 }
                 None => return Solved::fail(format!("{name}/2: the list is unbound (a run-time error)")),
             },
@@ -1543,7 +1559,11 @@ impl<'m> System<'m> {
                     }
                     _ if unknown_any => {
                         push(self.unify(t, e, UNKNOWN, env.clone()));
-                        return Solved { sols, fail: Some(format!("{name}/3 on '?' may fail")), soft: true };
+                        return Solved {
+                            sols,
+                            fail: Failure::new(format!("{name}/3 on '?' may fail")),
+                            soft: true,
+                        };
                     }
                     _ => {
                         return Solved::fail(format!(
@@ -1570,7 +1590,7 @@ impl<'m> System<'m> {
                     }
                     _ if unknown_any => {
                         push(self.unify(t, c, UNKNOWN, env.clone()));
-                        return Solved { sols, fail: Some("append/3 on '?' may fail".into()), soft: true };
+                        return Solved { sols, fail: Failure::new("append/3 on '?' may fail"), soft: true };
                     }
                     _ => return Solved::fail("append/3: unbound inputs (a run-time error)"),
                 }
@@ -1612,17 +1632,6 @@ fn apply(op: ArithOp, a: Number, b: Number) -> Option<Number> {
             })
         }
     })
-}
-
-/// The guard of an event node, if it has one.
-pub fn guard_of(node: &ir::Node) -> Option<&Cond> {
-    match &node.kind {
-        NodeKind::Send { guard, .. }
-        | NodeKind::Receive { guard, .. }
-        | NodeKind::Null { guard }
-        | NodeKind::RoleChange { guard, .. } => guard.as_ref(),
-        _ => None,
-    }
 }
 
 fn constraint_list(model: &ir::Model) -> String {

@@ -432,7 +432,6 @@ impl Explain<'_, '_> {
             Why::NoMessage { .. } => "no message is pending for it".into(),
             Why::GuardFailed { detail, cond, .. } => {
                 let text = self.source.get(cond.start as usize..cond.end as usize).unwrap_or("");
-                let detail = detail.trim_start_matches("call ");
                 if text.is_empty() {
                     format!("its guard failed ({detail})")
                 } else {
