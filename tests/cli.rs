@@ -3,11 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
+use common::{Output, run_lcc};
 use lcc_syntax::format::format_source;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The fixtures directory; commands run there so that file names in the output are short.
@@ -15,39 +16,9 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures")
 }
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `lcc ARGS` in `dir` with `stdin` as its standard input (empty if `None`), without a
-/// terminal and with `NO_COLOR` unset unless `env` sets it.
+/// Runs `lcc ARGS` in `dir` (see [`common::run_lcc`]).
 fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lcc"));
-    cmd.args(args).current_dir(dir).env_remove("NO_COLOR");
-    for (key, value) in env {
-        cmd.env(key, value);
-    }
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn lcc");
-    if let Some(bytes) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin pipe");
-        pipe.write_all(bytes).expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("wait for lcc");
-    let output = Output {
-        code: out.status.code().expect("lcc exited normally, not by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    };
-    assert!(
-        output.code != 101 && !output.stderr.contains("panicked"),
-        "lcc {args:?} panicked:\n{}",
-        output.stderr
-    );
-    output
+    run_lcc(dir, args, stdin, env)
 }
 
 fn lcc(args: &[&str]) -> Output {

@@ -10,9 +10,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
+use common::{Output, run_lcc};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// The models of these tests; commands run there so that file names in the output are short.
 fn fixtures() -> PathBuf {
@@ -30,31 +32,9 @@ fn seeds() -> Option<PathBuf> {
     }
 }
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// `lcc ARGS` in `dir`, with `NO_COLOR` set and an empty standard input.
 fn run_in(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_lcc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run lcc");
-    let output = Output {
-        code: out.status.code().expect("lcc exited normally, not by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    };
-    assert!(
-        output.code != 101 && !output.stderr.contains("panicked"),
-        "lcc {args:?} panicked:\n{}",
-        output.stderr
-    );
-    output
+    run_lcc(dir, args, None, &[("NO_COLOR", "1")])
 }
 
 /// `lcc verify ARGS` in the fixtures directory.
@@ -1095,18 +1075,10 @@ fn declared_roles_with_arguments_get_the_unknown_value() {
 #[test]
 fn verify_reads_the_model_from_standard_input() {
     let model = std::fs::read(fixtures().join("choice_both.lcc")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lcc"))
-        .args(["verify", "--format", "json", "--peers", "a(p, p1), a(q, q1)", "--property", TE, "-"])
-        .current_dir(fixtures())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &model).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let args = ["verify", "--format", "json", "--peers", "a(p, p1), a(q, q1)", "--property", TE, "-"];
+    let out = run_lcc(&fixtures(), &args, Some(&model), &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(counts(&doc), (3, 2));
 }
 
@@ -1166,4 +1138,19 @@ fn traces_do_not_depend_on_threads_or_scheduling() {
         assert_eq!(report("2"), one);
     }
     assert_eq!(report("3"), one);
+}
+
+/// `--progress always` prints progress lines on stderr, ending with the totals; `never` (and
+/// `auto` without a terminal, as here) prints none.
+#[test]
+fn the_progress_line_reports_states_rate_and_memory() {
+    let args = ["--peers", "a(p, p1), a(q, q1)", "choice_both.lcc"];
+    let out = verify(&[&["--progress", "always"][..], &args[..]].concat());
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("lcc verify: 3 states, 2 transitions, depth "), "{}", out.stderr);
+    assert!(last.contains(" states/s, ") && last.contains(" MiB, "), "{last}");
+    for quiet in [&["--progress", "never"][..], &[][..]] {
+        let out = verify(&[quiet, &args[..]].concat());
+        assert!(!out.stderr.contains("lcc verify:"), "{}", out.stderr);
+    }
 }

@@ -1,0 +1,42 @@
+//! Running the `lcc` binary from the integration tests (`cli.rs`, `verify.rs`).
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `lcc ARGS` in `dir` with `stdin` as its standard input (empty if `None`), without a
+/// terminal and with `NO_COLOR` unset unless `env` sets it. A panic of lcc fails the test.
+pub fn run_lcc(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lcc"));
+    cmd.args(args).current_dir(dir).env_remove("NO_COLOR");
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn lcc");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        pipe.write_all(bytes).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait for lcc");
+    let output = Output {
+        code: out.status.code().expect("lcc exited normally, not by a signal"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    };
+    assert!(
+        output.code != 101 && !output.stderr.contains("panicked"),
+        "lcc {args:?} panicked:\n{}",
+        output.stderr
+    );
+    output
+}
