@@ -6,20 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            files(&path, out);
-        } else if path.extension().is_some_and(|e| e != "md" && e != "toml") {
-            out.push(path);
-        }
-    }
-}
+use common::{corpus_root, files, stdlib_root};
 
 /// Draws `source` and checks the structure of the drawing; returns the DOT.
 fn draw_and_check(name: &str, source: &str) -> String {
@@ -42,11 +31,10 @@ fn draw_and_check(name: &str, source: &str) -> String {
 
 #[test]
 fn every_corpus_model_is_drawn() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if !root.is_dir() {
+    let Some(root) = corpus_root() else {
         println!("skipped: ../shared/corpus not found");
         return;
-    }
+    };
     let mut paths = Vec::new();
     files(&root, &mut paths);
     assert!(paths.len() >= 15, "the corpus has {} models", paths.len());
@@ -61,7 +49,7 @@ fn every_corpus_model_is_drawn() {
 #[test]
 fn every_shipped_model_is_drawn() {
     let mut paths = Vec::new();
-    files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib"), &mut paths);
+    files(&stdlib_root(), &mut paths);
     assert!(!paths.is_empty());
     for path in paths {
         let source = std::fs::read_to_string(&path).unwrap();
