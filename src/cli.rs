@@ -198,28 +198,41 @@ pub struct VerifyArgs {
     pub file: PathBuf,
 }
 
-/// Draw a model as an interaction diagram (Graphviz DOT).
+/// Draw a model as an interaction diagram, in Graphviz DOT, SVG or PNG.
 ///
 /// One lane per role with its events in order, guards as diamonds, `or`/`par` as numbered or
 /// labelled branch points, role changes as bold blue arrows into the target lane, messages as
 /// dashed red arrows from each send to every receive that can take it. Long labels are
-/// shortened; the whole text is in the tooltip. Render with Graphviz: `dot -Tsvg`.
+/// shortened; the whole text is in the tooltip.
+///
+/// The format is `--format`, else the extension of `-o` (`.dot`/`.gv`, `.svg`, `.png`), else
+/// DOT. SVG and PNG need no Graphviz: with `--engine auto` Graphviz `dot` lays them out when it
+/// is on PATH, else lcc's own layout does. PNG is never written to a terminal.
 ///
 /// The model is checked first; errors from `lcc check` block drawing.
 ///
-/// Exit status: 0 on success, 2 on a usage error, an unreadable or unwritable file, or a model
-/// with errors.
+/// Exit status: 0 on success, 2 on a usage error, an unreadable or unwritable file, a model
+/// with errors, or a failed rendering.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment, about = "Draw a model as an interaction diagram (Graphviz DOT)")]
+#[command(verbatim_doc_comment, about = "Draw a model as an interaction diagram (DOT, SVG or PNG)")]
 #[command(after_help = "Examples:
   lcc viz model.lcc > model.dot
-  lcc viz model.lcc -o model.dot --role idle --role overloaded
-  lcc viz model.lcc | dot -Tsvg > model.svg
+  lcc viz model.lcc -o model.svg
+  lcc viz model.lcc -o model.png --engine builtin --role idle --role overloaded
+  lcc viz --state-space model.lcc --format svg > states.svg
 ")]
 pub struct VizArgs {
-    /// Write the diagram here instead of standard output (a `.dot` file)
+    /// Write the diagram here instead of standard output (`.dot`, `.gv`, `.svg` or `.png`)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// The output format [default: from the extension of -o, else dot]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<VizFormat>,
+
+    /// Who lays out SVG and PNG
+    #[arg(long, value_enum, value_name = "ENGINE", default_value_t = Engine::Auto)]
+    pub engine: Engine,
 
     /// Only these roles (repeatable)
     #[arg(long, value_name = "ROLE")]
@@ -245,6 +258,26 @@ pub struct VizArgs {
     /// The LCC model; `-` reads standard input
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VizFormat {
+    /// Graphviz DOT text
+    Dot,
+    /// SVG
+    Svg,
+    /// PNG (a bitmap at twice the size of the SVG)
+    Png,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// Graphviz `dot` when it is on PATH, else builtin
+    Auto,
+    /// lcc's own layout; needs no Graphviz
+    Builtin,
+    /// Graphviz `dot` (`apt-get install graphviz`)
+    Dot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

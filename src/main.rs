@@ -12,6 +12,8 @@ mod fmt;
 mod input;
 mod json;
 mod output;
+#[cfg(feature = "png")]
+mod raster;
 mod verify;
 mod viz;
 

@@ -1,4 +1,4 @@
-//! Running the `lcc` binary from the integration tests (`cli.rs`, `verify.rs`).
+//! Running the `lcc` binary from the integration tests (`cli.rs`, `verify.rs`, `viz.rs`).
 
 #![allow(dead_code)]
 
@@ -12,9 +12,26 @@ pub struct Output {
     pub stderr: String,
 }
 
+/// What `lcc` wrote, with its stdout as bytes (PNG from `lcc viz`).
+pub struct RawOutput {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
 /// Runs `lcc ARGS` in `dir` with `stdin` as its standard input (empty if `None`), without a
 /// terminal and with `NO_COLOR` unset unless `env` sets it. A panic of lcc fails the test.
 pub fn run_lcc(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+    let out = run_lcc_raw(dir, args, stdin, env);
+    Output {
+        code: out.code,
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: out.stderr,
+    }
+}
+
+/// [`run_lcc`], with stdout as bytes.
+pub fn run_lcc_raw(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> RawOutput {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lcc"));
     cmd.args(args).current_dir(dir).env_remove("NO_COLOR");
     for (key, value) in env {
@@ -28,9 +45,9 @@ pub fn run_lcc(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &s
         pipe.write_all(bytes).expect("write stdin");
     }
     let out = child.wait_with_output().expect("wait for lcc");
-    let output = Output {
+    let output = RawOutput {
         code: out.status.code().expect("lcc exited normally, not by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stdout: out.stdout,
         stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
     };
     assert!(

@@ -7,9 +7,11 @@
 //! signatures say which). [`sequence_mermaid`] and [`sequence_dot`] draw a trace (a
 //! counterexample of `lcc verify`). Pure: text in, text out.
 
+mod graph_svg;
 mod sequence;
 mod swimlane;
 
+pub use graph_svg::graph_svg;
 pub use sequence::{sequence_dot, sequence_mermaid, state_space_dot};
 pub use swimlane::{Edge, EdgeKind, LaneBox, Layout, NodeBox, Rect, interaction_layout, interaction_svg};
 
@@ -158,11 +160,12 @@ pub(crate) fn diagram(model: &Model, source: &str, options: &Options) -> Diagram
         if let Some((cluster, lane)) = lane_of.get(&role)
             && let Some(entry) = lanes.get(*lane).and_then(|l| l.entry)
         {
-            // Back into its own lane (recursion): a plain arrow; into another lane: to its box.
+            // Role changes do not rank (else Graphviz puts a lane's first event below the last
+            // event of every lane that returns to it); into another lane: to its box.
             let head = if from_role == role { String::new() } else { format!(", lhead={cluster}") };
             let _ = writeln!(
                 d.out,
-                "  {} -> {} [style=bold, color=\"#1f5fa8\"{head}];",
+                "  {} -> {} [style=bold, color=\"#1f5fa8\", constraint=false{head}];",
                 dot_id(from),
                 dot_id(entry)
             );
