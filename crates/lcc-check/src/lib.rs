@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod codes;
 pub mod db;
+pub mod ide;
 pub mod ir;
 pub mod lower;
 pub mod mc;
