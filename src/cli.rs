@@ -23,6 +23,21 @@ pub enum Command {
     Fmt(FmtArgs),
     Verify(VerifyArgs),
     Viz(VizArgs),
+    Lsp(LspArgs),
+}
+
+/// Run the language server on standard input and output.
+///
+/// Editors start it (see editors/README.md): it speaks the Language Server Protocol over
+/// stdio, loads every model file (.lcc, .xlcc, .im) of the workspace folders, and answers
+/// diagnostics, hover, go to definition, references, symbols, completion, signature help,
+/// semantic tokens, rename, formatting and quick fixes. Logs go to standard error.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, about = "Run the language server (LSP over stdio)")]
+pub struct LspArgs {
+    /// Accepted for clients that pass it; stdio is the only transport
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 /// Parse LCC files and report every diagnostic.

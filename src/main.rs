@@ -11,6 +11,7 @@ mod explain;
 mod fmt;
 mod input;
 mod json;
+mod lsp;
 mod output;
 #[cfg(feature = "png")]
 mod raster;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
             Command::Fmt(args) => fmt::run(&args),
             Command::Verify(args) => verify::run(&args),
             Command::Viz(args) => viz::run(&args),
+            Command::Lsp(args) => lsp::run(&args),
         }
     });
     match worker.map(|handle| handle.join()) {

@@ -76,10 +76,10 @@ fn help_describes_lcc_and_only_the_commands_that_exist() {
     let out = lcc(&["--help"]);
     assert_eq!(out.code, 0);
     assert!(out.stdout.contains("Lightweight Coordination Calculus"), "{}", out.stdout);
-    for exists in ["check", "fmt", "verify", "viz"] {
+    for exists in ["check", "fmt", "verify", "viz", "lsp"] {
         assert!(out.stdout.contains(&format!("  {exists} ")), "`{exists}` is missing:\n{}", out.stdout);
     }
-    for later in ["lsp", "run", "simulate", "agent"] {
+    for later in ["run", "simulate", "agent"] {
         assert!(!out.stdout.contains(&format!("  {later} ")), "`{later}` must not exist yet");
         let out = lcc(&[later]);
         assert_eq!(out.code, 2, "`lcc {later}` must be a usage error");
