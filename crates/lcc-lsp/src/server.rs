@@ -638,3 +638,84 @@ impl LanguageServer for Backend {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use tower_lsp_server::LspService;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    }
+
+    fn backend_with(text: String) -> (Backend, Uri) {
+        let (service, _socket) = LspService::new(Backend::new);
+        let backend = service.inner().clone();
+        let uri: Uri = "file:///tmp/model.lcc".parse().unwrap();
+        backend.set_text(&uri, text, Some(1));
+        (backend, uri)
+    }
+
+    /// A panic inside a query is an internal-error response, and the server answers the next
+    /// request as usual.
+    #[test]
+    fn a_panicking_query_becomes_an_error_response() {
+        runtime().block_on(async {
+            let (backend, uri) = backend_with("a(r, X) :: null\n".into());
+            let failed = backend.query(&uri, "test", |_, _, _| -> u32 { panic!("boom") }).await;
+            assert_eq!(failed.unwrap_err().code, tower_lsp_server::jsonrpc::ErrorCode::InternalError);
+            let fine =
+                backend.query(&uri, "test", |db, file, _| lcc_check::diagnostics(db, file).len()).await;
+            assert_eq!(fine.unwrap(), Some(0));
+        });
+    }
+
+    /// An edit cancels a query still running on an older snapshot: it answers "content
+    /// modified" instead of finishing on stale text.
+    #[test]
+    fn an_edit_cancels_the_queries_running_on_older_snapshots() {
+        runtime().block_on(async {
+            // Big enough that checking it takes far longer than the pause below.
+            let mut text = String::new();
+            for i in 0..4000 {
+                text.push_str(&format!(
+                    "a(r{i}, X) ::\n  m(Y) => a(r{}, X) <- c(Y) then a(r{i}, X)\n\n",
+                    (i + 1) % 4000
+                ));
+            }
+            let (backend, uri) = backend_with(text);
+            let (started, has_started) = std::sync::mpsc::channel();
+            let running = {
+                let backend = backend.clone();
+                let uri = uri.clone();
+                tokio::spawn(async move {
+                    backend
+                        .query(&uri, "check", move |db, file, _| {
+                            let _ = started.send(());
+                            lcc_check::diagnostics(db, file).len()
+                        })
+                        .await
+                })
+            };
+            // The query has its snapshot and is checking when the edit comes.
+            tokio::task::spawn_blocking(move || has_started.recv()).await.unwrap().unwrap();
+            let edit = {
+                let backend = backend.clone();
+                let uri = uri.clone();
+                tokio::task::spawn_blocking(move || {
+                    let handle = tokio::runtime::Handle::current();
+                    let _guard = handle.enter();
+                    backend.set_text(&uri, "a(r, X) :: null\n".into(), Some(2))
+                })
+            };
+            let outcome = running.await.unwrap();
+            edit.await.unwrap();
+            assert_eq!(outcome.unwrap_err().code, tower_lsp_server::jsonrpc::ErrorCode::ContentModified);
+            let fresh =
+                backend.query(&uri, "check", |db, file, _| lcc_check::diagnostics(db, file).len()).await;
+            assert_eq!(fresh.unwrap(), Some(0));
+        });
+    }
+}
