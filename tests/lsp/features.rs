@@ -625,6 +625,40 @@ a(«head»shopkeeper, S) ::
     c.shutdown();
 }
 
+/// Files created, changed or deleted on disk reach the server through the client's watcher;
+/// an open document keeps the editor's text.
+#[test]
+fn files_changed_on_disk_are_reloaded() {
+    let dir = tempdir("watched");
+    std::fs::write(dir.join("seller.lcc"), "a(seller(Stock), S) ::\n    null\n").unwrap();
+    let mut c = Client::start(Some(&dir), json!({ "diagnosticsDelayMs": 0 }));
+    let names = |c: &mut Client| -> Vec<String> {
+        let all = c.ok("workspace/symbol", json!({ "query": "" }));
+        let mut names: Vec<String> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["containerName"].as_str().unwrap().to_string())
+            .collect();
+        names.sort_unstable();
+        names
+    };
+    assert_eq!(names(&mut c), ["seller"]);
+    std::fs::write(dir.join("courier.lcc"), "a(courier, C) ::\n    null\n").unwrap();
+    std::fs::write(dir.join("seller.lcc"), "a(vendor, S) ::\n    null\n").unwrap();
+    let changes = json!({ "changes": [
+        { "uri": file_uri(&dir.join("courier.lcc")), "type": 1 },
+        { "uri": file_uri(&dir.join("seller.lcc")), "type": 2 },
+    ] });
+    c.notify("workspace/didChangeWatchedFiles", changes);
+    assert_eq!(names(&mut c), ["courier", "vendor"]);
+    std::fs::remove_file(dir.join("courier.lcc")).unwrap();
+    let deleted = json!({ "changes": [{ "uri": file_uri(&dir.join("courier.lcc")), "type": 3 }] });
+    c.notify("workspace/didChangeWatchedFiles", deleted);
+    assert_eq!(names(&mut c), ["vendor"]);
+    c.shutdown();
+}
+
 #[test]
 fn document_and_workspace_symbols() {
     let dir = tempdir("symbols");

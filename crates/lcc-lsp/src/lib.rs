@@ -37,6 +37,8 @@ pub(crate) struct State {
     pub db: Database,
     pub documents: HashMap<Uri, Document>,
     pub roots: Vec<PathBuf>,
+    /// The client can watch files for us (dynamic registration of didChangeWatchedFiles).
+    pub watch_files: bool,
 }
 
 impl State {

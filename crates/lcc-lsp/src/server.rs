@@ -192,6 +192,14 @@ impl LanguageServer for Backend {
         {
             roots.push(root);
         }
+        let watch = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        self.state().watch_files = watch;
         if let Some(delay) = params
             .initialization_options
             .as_ref()
@@ -270,6 +278,43 @@ impl LanguageServer for Backend {
         self.client
             .log_message(MessageType::INFO, format!("lcc lsp: {count} model file(s) in the workspace"))
             .await;
+        if self.state().watch_files {
+            // Files changed on disk (a checkout, another tool) reach the database through the
+            // client's watcher. In a task of its own: the client answers when it likes.
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                let options = DidChangeWatchedFilesRegistrationOptions {
+                    watchers: vec![FileSystemWatcher {
+                        glob_pattern: GlobPattern::String("**/*.{lcc,xlcc,im}".into()),
+                        kind: None,
+                    }],
+                };
+                let registration = Registration {
+                    id: "lcc-model-files".into(),
+                    method: "workspace/didChangeWatchedFiles".into(),
+                    register_options: serde_json::to_value(options).ok(),
+                };
+                let _ = client.register_capability(vec![registration]).await;
+            });
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        for change in params.changes {
+            // An open document follows the editor, not the disk.
+            if self.state().documents.get(&change.uri).is_some_and(|d| d.version.is_some()) {
+                continue;
+            }
+            let text = change.uri.to_file_path().and_then(|p| std::fs::read_to_string(p).ok());
+            match text {
+                Some(text) if change.typ != FileChangeType::DELETED => {
+                    self.set_text(&change.uri, text, None);
+                }
+                _ => {
+                    self.state().documents.remove(&change.uri);
+                }
+            }
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {
