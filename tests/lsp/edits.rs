@@ -10,7 +10,7 @@
 
 use crate::client::*;
 use crate::features::{decode_tokens, expected};
-use crate::robustness::params;
+use crate::robustness::{DOCUMENT_REQUESTS, params};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
@@ -124,21 +124,6 @@ struct Edit {
     requests: Vec<(&'static str, Pos, Pos)>,
 }
 
-const REQUESTS: &[&str] = &[
-    "textDocument/hover",
-    "textDocument/definition",
-    "textDocument/references",
-    "textDocument/completion",
-    "textDocument/signatureHelp",
-    "textDocument/prepareRename",
-    "textDocument/rename",
-    "textDocument/documentSymbol",
-    "textDocument/semanticTokens/full",
-    "textDocument/formatting",
-    "textDocument/rangeFormatting",
-    "textDocument/codeAction",
-];
-
 fn pos() -> impl Strategy<Value = Pos> {
     prop_oneof![
         12 => (0u32..18, 0u32..70).prop_map(|(l, c)| Pos(l, c)),
@@ -149,7 +134,7 @@ fn pos() -> impl Strategy<Value = Pos> {
 
 fn edit() -> impl Strategy<Value = Edit> {
     let text = prop::collection::vec(prop::sample::select(PIECES), 0..6).prop_map(|p| p.concat());
-    let requests = prop::collection::vec((prop::sample::select(REQUESTS), pos(), pos()), 0..3);
+    let requests = prop::collection::vec((prop::sample::select(DOCUMENT_REQUESTS), pos(), pos()), 0..3);
     // Mostly short ranges (typing, deleting a few characters), sometimes any two positions.
     let range = prop_oneof![
         3 => (pos(), 0u32..4).prop_map(|(p, n)| (p.clone(), Pos(p.0, p.1 + n))),
