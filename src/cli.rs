@@ -24,6 +24,8 @@ pub enum Command {
     Verify(VerifyArgs),
     Viz(VizArgs),
     Lsp(LspArgs),
+    Run(RunArgs),
+    Simulate(SimulateArgs),
 }
 
 /// Run the language server on standard input and output.
@@ -303,6 +305,154 @@ pub enum TraceFormat {
     Mermaid,
     /// A Graphviz DOT sequence diagram (`dot -Tsvg` renders it)
     Dot,
+}
+
+/// Run an interaction model: its peers execute it in this process.
+///
+/// Every peer runs the model with the semantics of LCC.md section 5 (the model checker's),
+/// compiled to bytecode. External constraints are answered by providers: external processes
+/// speaking the constraint ABI (`--provider`, see docs/constraint-abi.md) or fixed answers
+/// (`--assume name/arity=true|false`). Before starting, every external constraint
+/// the model calls must have a provider; the missing ones are named.
+///
+/// Events are printed as they happen: one line per step (peer, role, event, source position)
+/// with what it did, or one JSON object per line with `--trace json`. The run ends when no
+/// peer can move (or after --max-steps), with the state of every peer.
+///
+/// Exit status: 0 when the run ends in success (every peer finished, or waits as an idle
+/// server), 1 when it ends stuck (a deadlock: the stuck peers are named, with why), 3 when it
+/// stopped at --max-steps, 2 on errors (usage, unreadable model, model with errors, missing
+/// providers, a provider that does not start).
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, about = "Run an interaction model in-process")]
+#[command(after_help = "Examples:
+  lcc run shop.lcc --peers 'a(buyer, b), a(shopkeeper, s)' --provider 'python3 shop_provider.py'
+  lcc run shop.lcc --assume 'in_stock/2=true' --assume 'afford/2=true'
+  lcc run model.lcc --seed 7 --trace json > run.jsonl
+")]
+pub struct RunArgs {
+    /// The peers: `a(Role, Id), ...` [default: the first scenario of MODEL.verify.toml, else the role declarations]
+    #[arg(long, value_name = "PEERS")]
+    pub peers: Option<String>,
+
+    /// A command that answers external constraints (the constraint ABI over stdio; repeatable)
+    #[arg(long = "provider", value_name = "COMMAND")]
+    pub providers: Vec<String>,
+
+    /// A fixed answer for an external constraint: `name/arity=true` or `=false` (repeatable)
+    #[arg(long, value_name = "RULE")]
+    pub assume: Vec<String>,
+
+    /// Seeded random scheduling (which peer moves, which message is taken); the same seed gives the same run
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Stop after this many steps (exit status 3)
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_steps: u64,
+
+    /// How events are printed on stdout: `human`, `json` (one object per line) or `none`
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = RunTrace::Human)]
+    pub trace: RunTrace,
+
+    /// How long a provider may take to answer one call, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 5_000)]
+    pub provider_timeout: u64,
+
+    /// Print the compiled bytecode and exit
+    #[arg(long)]
+    pub dump_bytecode: bool,
+
+    /// The LCC model; `-` reads standard input
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Run a VM-placement model on a simulated datacentre.
+///
+/// Hosts h1, h2, ... start in role `idle` and run the model; the VMs are placed on them at
+/// random, and their CPU load drifts over time (seeded: the same --seed gives the same run).
+/// External constraints are answered by the host library (docs/runtime.md): the load of a
+/// host, overloaded and underloaded tests against --upper and --lower times the average
+/// load, the choice of a VM to move, whether a migration fits, the migration itself.
+/// Time moves in monitoring intervals; the run ends when no VM moved for --stable-ticks
+/// intervals, or after --max-ticks.
+///
+/// Reports how many hosts end within the range and how many end empty; --csv writes the
+/// load of every host at every interval, --plot draws it as SVG.
+///
+/// Exit status: 0 when the datacentre reached a stable state, 3 when --max-ticks came first,
+/// 2 on errors (model with errors, a constraint the host library does not provide).
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, about = "Run a VM-placement model on a simulated datacentre")]
+#[command(after_help = "Examples:
+  lcc simulate stdlib/vm/balance.lcc --hosts 15 --vms 50 --seed 1 --csv loads.csv --plot loads.svg
+  lcc simulate stdlib/vm/powersave.lcc --hosts 15 --vms 50
+  lcc simulate stdlib/vm/balance.lcc --hosts 1000 --vms 5000 --format json
+")]
+pub struct SimulateArgs {
+    /// Physical hosts
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub hosts: usize,
+
+    /// Virtual machines
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub vms: usize,
+
+    /// Seed of the placement, the load drift and the scheduling
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Overloaded above this many times the average load
+    #[arg(long, value_name = "RATIO", default_value_t = 1.2)]
+    pub upper: f64,
+
+    /// Underloaded below this many times the average load
+    #[arg(long, value_name = "RATIO", default_value_t = 0.8)]
+    pub lower: f64,
+
+    /// How far a VM's load drifts per interval, as a fraction of its initial load
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.01)]
+    pub drift: f64,
+
+    /// What a host can carry, in percent of one CPU (how far the power-saving policy packs)
+    #[arg(long, value_name = "PERCENT", default_value_t = 90.0)]
+    pub capacity: f64,
+
+    /// Stop after this many intervals (exit status 3)
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_ticks: u64,
+
+    /// Intervals without a migration that count as a stable state
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub stable_ticks: u64,
+
+    /// Write the load of every host at every interval here, as CSV
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+
+    /// Draw the load of every host over time here, as SVG
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+
+    /// A progress bar on stderr: auto (on a terminal) or never
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = When::Auto)]
+    pub progress: When,
+
+    /// Report for people (`human`) or for tools (`json`), on stdout
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// The model (for example stdlib/vm/balance.lcc or stdlib/vm/powersave.lcc)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RunTrace {
+    Human,
+    Json,
+    None,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -66,3 +66,29 @@ pub fn io_reason(err: &std::io::Error) -> String {
         _ => err.to_string(),
     }
 }
+
+/// Renders the errors among `diagnostics` on stderr and says why `source` cannot be used for
+/// `purpose` ("verified", "drawn", "run"): errors from `lcc check` block every later stage,
+/// since the meaning of a broken model is not defined.
+pub fn refuse_errors(
+    source: &Source,
+    diagnostics: &[lcc_syntax::Diagnostic],
+    purpose: &str,
+) -> Result<(), String> {
+    let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let color = crate::output::stderr_color();
+    for d in &errors {
+        let mut rendered = Vec::new();
+        let _ = d.render(&source.name, &source.text, color, &mut rendered);
+        crate::output::write_stderr(&String::from_utf8_lossy(&rendered));
+    }
+    Err(format!(
+        "{} cannot be {purpose}: fix the {} first (`lcc check {}`)",
+        source.name,
+        crate::output::count(errors.len(), "error"),
+        source.name
+    ))
+}

@@ -15,6 +15,8 @@ mod lsp;
 mod output;
 #[cfg(feature = "png")]
 mod raster;
+mod run;
+mod simulate;
 mod verify;
 mod viz;
 
@@ -36,6 +38,8 @@ fn main() -> ExitCode {
             Command::Verify(args) => verify::run(&args),
             Command::Viz(args) => viz::run(&args),
             Command::Lsp(args) => lsp::run(&args),
+            Command::Run(args) => run::run(&args),
+            Command::Simulate(args) => simulate::run(&args),
         }
     });
     match worker.map(|handle| handle.join()) {

@@ -4,7 +4,7 @@
 
 use crate::cli::{Engine, VizArgs, VizFormat};
 use crate::input;
-use crate::output::{self, Status, complain, count, write_stderr};
+use crate::output::{self, Status, complain, write_stderr};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,21 +34,7 @@ fn draw(args: &VizArgs) -> Result<Status, String> {
     }
     let source = input::read_source(&args.file).map_err(|err| err.to_string())?;
     let (model, diagnostics) = lcc_check::check_source(&source.text);
-    let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
-    if !errors.is_empty() {
-        let color = output::stderr_color();
-        for d in &errors {
-            let mut rendered = Vec::new();
-            let _ = d.render(&source.name, &source.text, color, &mut rendered);
-            write_stderr(&String::from_utf8_lossy(&rendered));
-        }
-        return Err(format!(
-            "{} cannot be drawn: fix the {} first (`lcc check {}`)",
-            source.name,
-            count(errors.len(), "error"),
-            source.name
-        ));
-    }
+    input::refuse_errors(&source, &diagnostics, "drawn")?;
     for role in &args.role {
         if model.role_named(role).is_none() {
             let names: Vec<&str> = model.roles.iter().map(|r| r.name.as_str()).collect();

@@ -11,10 +11,10 @@
 //! clause interpretation below runs once per distinct local situation, not per state.
 
 use super::scenario::{Behaviour, Bounds, Scenario};
-use super::term::{Number, TermData, TermId, Terms, UNBOUND, UNKNOWN};
+use super::term::{Number, TermData, TermId, Terms, UNBOUND, UNKNOWN, apply, compare_numbers};
 use super::value::{Action, Value};
 use crate::ir::{self, ClauseId, Cond, NodeKind};
-use lcc_syntax::ast::{ArithOp, CmpOp, Span};
+use lcc_syntax::ast::{CmpOp, Span};
 use smol_str::SmolStr;
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -1480,15 +1480,7 @@ impl<'m> System<'m> {
             }
             _ => match (self.arith(t, lhs, &env), self.arith(t, rhs, &env)) {
                 (Arith::Num(a), Arith::Num(b)) => {
-                    let (a, b) = (a.as_f64(), b.as_f64());
-                    let holds = match op {
-                        CmpOp::Less => a < b,
-                        CmpOp::Greater => a > b,
-                        CmpOp::LessEq => a <= b,
-                        CmpOp::GreaterEq => a >= b,
-                        CmpOp::ArithEq => a == b,
-                        _ => a != b,
-                    };
+                    let holds = compare_numbers(op, a, b);
                     decide(holds, env)
                 }
                 (Arith::Unbound, _) | (_, Arith::Unbound) => {
@@ -1610,28 +1602,6 @@ impl Tables {
     pub fn terms_lookup_atom(&self, name: &SmolStr) -> Option<TermId> {
         self.terms.lookup(&TermData::Atom(name.clone()))
     }
-}
-
-fn apply(op: ArithOp, a: Number, b: Number) -> Option<Number> {
-    Some(match (a, b) {
-        (Number::Int(x), Number::Int(y)) => Number::Int(match op {
-            ArithOp::Add => x.checked_add(y)?,
-            ArithOp::Sub => x.checked_sub(y)?,
-            ArithOp::Mul => x.checked_mul(y)?,
-            ArithOp::Div => x.checked_div(y)?,
-            ArithOp::Mod => x.checked_rem_euclid(y)?,
-        }),
-        (a, b) => {
-            let (x, y) = (a.as_f64(), b.as_f64());
-            Number::Float(match op {
-                ArithOp::Add => x + y,
-                ArithOp::Sub => x - y,
-                ArithOp::Mul => x * y,
-                ArithOp::Div => x / y,
-                ArithOp::Mod => x % y,
-            })
-        }
-    })
 }
 
 fn constraint_list(model: &ir::Model) -> String {

@@ -3,6 +3,7 @@
 //! fixed-width vectors that hash and compare as plain integers.
 
 use super::value::{ABSTRACT, Value};
+use lcc_syntax::ast::{ArithOp, CmpOp};
 use smol_str::SmolStr;
 use std::collections::HashMap;
 
@@ -49,6 +50,43 @@ impl Default for Terms {
 pub enum Number {
     Int(i64),
     Float(f64),
+}
+
+/// Arithmetic of LCC.md section 6, shared by the model checker and the runtime: integers stay
+/// integers (`None` on overflow or division by zero), anything with a float is a float.
+pub fn apply(op: ArithOp, a: Number, b: Number) -> Option<Number> {
+    Some(match (a, b) {
+        (Number::Int(x), Number::Int(y)) => Number::Int(match op {
+            ArithOp::Add => x.checked_add(y)?,
+            ArithOp::Sub => x.checked_sub(y)?,
+            ArithOp::Mul => x.checked_mul(y)?,
+            ArithOp::Div => x.checked_div(y)?,
+            ArithOp::Mod => x.checked_rem_euclid(y)?,
+        }),
+        (a, b) => {
+            let (x, y) = (a.as_f64(), b.as_f64());
+            Number::Float(match op {
+                ArithOp::Add => x + y,
+                ArithOp::Sub => x - y,
+                ArithOp::Mul => x * y,
+                ArithOp::Div => x / y,
+                ArithOp::Mod => x % y,
+            })
+        }
+    })
+}
+
+/// An arithmetic comparison (`<`, `>`, `=<`, `>=`, `=:=`, `=\=`) of two numbers.
+pub fn compare_numbers(op: CmpOp, a: Number, b: Number) -> bool {
+    let (a, b) = (a.as_f64(), b.as_f64());
+    match op {
+        CmpOp::Less => a < b,
+        CmpOp::Greater => a > b,
+        CmpOp::LessEq => a <= b,
+        CmpOp::GreaterEq => a >= b,
+        CmpOp::ArithEq => a == b,
+        _ => a != b,
+    }
 }
 
 impl Number {
