@@ -388,7 +388,7 @@ pub struct RunArgs {
 #[command(after_help = "Examples:
   lcc simulate stdlib/vm/balance.lcc --hosts 15 --vms 50 --seed 1 --csv loads.csv --plot loads.svg
   lcc simulate stdlib/vm/powersave.lcc --hosts 15 --vms 50
-  lcc simulate stdlib/vm/balance.lcc --hosts 1000 --vms 5000 --format json
+  lcc simulate stdlib/vm/balance.lcc --hosts 1000 --vms 5000 --max-ticks 2000 --format json
 ")]
 pub struct SimulateArgs {
     /// Physical hosts

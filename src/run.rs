@@ -54,10 +54,10 @@ fn execute(args: &RunArgs) -> Result<Status, String> {
             *slot = vm.role_of(step.peer).unwrap_or(Value::Unbound);
         }
         let id = vm.peer_id(step.peer).cloned().unwrap_or(Value::Unbound);
-        let mut text = printer.step(step, &id, &before);
-        for notice in vm.take_notices() {
-            text.push_str(&printer.notice(&notice));
-        }
+        // What went wrong while the step was being found (an alternative whose provider
+        // failed) comes before the step.
+        let mut text: String = vm.take_notices().iter().map(|n| printer.notice(n)).collect();
+        text.push_str(&printer.step(step, &id, &before));
         if write_error.is_none()
             && let Err(e) = write_stdout(&text)
         {
@@ -142,11 +142,7 @@ fn providers(args: &RunArgs, source: &Source, model: &ir::Model) -> Result<Regis
     for command in &args.providers {
         let provider =
             ProcessProvider::spawn(command, timeout).map_err(|e| format!("--provider `{command}`: {e}"))?;
-        let provided: Vec<(smol_str::SmolStr, usize)> = provider.constraints().to_vec();
-        let id = registry.add(Box::new(provider));
-        for (name, arity) in provided {
-            registry.bind(&name, arity, id);
-        }
+        provider.register(&mut registry);
     }
     for text in &args.assume {
         let rule = scenario::parse_assume(text)

@@ -3,7 +3,7 @@
 
 use crate::cli::{Format, SimulateArgs, When};
 use crate::input;
-use crate::output::{Status, complain, write_stdout};
+use crate::output::{Status, complain, count, write_stdout};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lcc_runtime::bytecode;
 use lcc_runtime::sim::{Config, Datacentre, simulate};
@@ -92,17 +92,27 @@ fn execute(args: &SimulateArgs) -> Result<Status, String> {
     let intervals = outcome.ticks.len().saturating_sub(1);
     let text = match args.format {
         Format::Human => {
-            let mut out =
-                format!("{}: {} hosts, {} VMs, seed {}\n", source.name, args.hosts, args.vms, args.seed);
+            let mut out = format!(
+                "{}: {}, {}, seed {}\n",
+                source.name,
+                count(args.hosts, "host"),
+                count(args.vms, "VM"),
+                args.seed
+            );
             out.push_str(&if outcome.stable {
                 format!(
-                    "stable after {intervals} intervals (no migration in the last {}): {} migrations, {} steps\n",
-                    config.stable_ticks, outcome.migrations, outcome.steps
+                    "stable after {} (no migration in the last {}): {}, {}\n",
+                    count(intervals, "interval"),
+                    config.stable_ticks,
+                    count(outcome.migrations, "migration"),
+                    count(usize::try_from(outcome.steps).unwrap_or(usize::MAX), "step")
                 )
             } else {
                 format!(
-                    "not stable after {intervals} intervals (--max-ticks): {} migrations, {} steps\n",
-                    outcome.migrations, outcome.steps
+                    "not stable after {} (--max-ticks): {}, {}\n",
+                    count(intervals, "interval"),
+                    count(outcome.migrations, "migration"),
+                    count(usize::try_from(outcome.steps).unwrap_or(usize::MAX), "step")
                 )
             });
             out.push_str(&format!(

@@ -202,11 +202,14 @@ impl Program {
         let mut out = String::new();
         for (i, c) in self.clauses.iter().enumerate() {
             let params: Vec<String> = c.params.iter().map(|p| show_pat(p, &c.var_names)).collect();
+            let role = if params.is_empty() {
+                c.role_name.to_string()
+            } else {
+                format!("{}({})", c.role_name, params.join(", "))
+            };
             let _ = writeln!(
                 out,
-                "clause {i}: a({}({}), {})  vars [{}]",
-                c.role_name,
-                params.join(", "),
+                "clause {i}: a({role}, {})  vars [{}]",
                 show_pat(&c.self_id, &c.var_names),
                 c.var_names.join(", ")
             );

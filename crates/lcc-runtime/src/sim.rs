@@ -480,16 +480,19 @@ pub fn simulate_on(
     on_tick: &mut dyn FnMut(&TickRecord),
 ) -> Result<Outcome, SimError> {
     let config = lock(dc).config().clone();
-    for c in &program.constraints {
-        if !HOST_LIBRARY.iter().any(|&(n, a)| n == c.name && a == c.arity) {
-            let known: Vec<String> = HOST_LIBRARY.iter().map(|(n, a)| format!("{n}/{a}")).collect();
-            return Err(SimError(format!(
-                "the model calls `{}/{}`, which the host library does not provide (it provides {})",
-                c.name,
-                c.arity,
-                known.join(", ")
-            )));
-        }
+    let missing: Vec<String> = program
+        .constraints
+        .iter()
+        .filter(|c| !HOST_LIBRARY.iter().any(|&(n, a)| n == c.name && a == c.arity))
+        .map(|c| format!("{}/{}", c.name, c.arity))
+        .collect();
+    if !missing.is_empty() {
+        let known: Vec<String> = HOST_LIBRARY.iter().map(|(n, a)| format!("{n}/{a}")).collect();
+        return Err(SimError(format!(
+            "the model calls {}, which the host library does not provide (it provides {})",
+            missing.join(", "),
+            known.join(", ")
+        )));
     }
     if program.role_named("idle").is_none() {
         return Err(SimError("the model has no role `idle` for the hosts to start in".into()));

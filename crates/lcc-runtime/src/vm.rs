@@ -211,6 +211,8 @@ struct Peer {
     mailbox: Vec<Msg>,
     /// Reasons of the last attempt that found nothing enabled.
     blocked: Vec<Blocked>,
+    /// What that attempt reported (the same reports from the next attempt are not repeated).
+    reported: Vec<Notice>,
     asleep: bool,
 }
 
@@ -310,6 +312,7 @@ impl<'p> Vm<'p> {
                 frame,
                 mailbox: Vec::new(),
                 blocked: Vec::new(),
+                reported: Vec::new(),
                 asleep: false,
             });
         }
@@ -377,6 +380,7 @@ impl<'p> Vm<'p> {
         let mut frame = std::mem::replace(&mut peer.frame, placeholder());
         let mailbox = std::mem::take(&mut peer.mailbox);
         let my_id = peer.id.clone();
+        let mut attempt_notices = Vec::new();
         let mut cx = Cx {
             program: self.program,
             registry: &mut self.registry,
@@ -388,7 +392,7 @@ impl<'p> Vm<'p> {
             ids: &self.ids,
             rng: self.rng.as_mut(),
             filter,
-            notices: &mut self.notices,
+            notices: &mut attempt_notices,
             blocked: Vec::new(),
             record: self.options.record || has_filter,
             max_depth: self.options.max_depth,
@@ -403,6 +407,14 @@ impl<'p> Vm<'p> {
         let Some(peer) = self.peers.get_mut(p) else { return Attempted::Disabled };
         peer.frame = frame;
         peer.mailbox = mailbox;
+        // A peer retried in the same situation fails in the same way: say it once.
+        if matches!(outcome, Try::Disabled) && attempt_notices == peer.reported {
+            attempt_notices.clear();
+        } else {
+            peer.reported =
+                if matches!(outcome, Try::Disabled) { attempt_notices.clone() } else { Vec::new() };
+        }
+        self.notices.append(&mut attempt_notices);
         match outcome {
             Try::Fired(fired) => {
                 peer.blocked.clear();
