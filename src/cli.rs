@@ -312,12 +312,14 @@ pub enum TraceFormat {
 /// Every peer runs the model with the semantics of LCC.md section 5 (the model checker's),
 /// compiled to bytecode. External constraints are answered by providers: external processes
 /// speaking the constraint ABI (`--provider`, see docs/constraint-abi.md) or fixed answers
-/// (`--assume name/arity=true|false`). Before starting, every external constraint
-/// the model calls must have a provider; the missing ones are named.
+/// (`--assume name/arity=true|false`, which wins over a provider of the same constraint).
+/// Before starting, every external constraint the model calls must have a provider; the
+/// missing ones are named.
 ///
 /// Events are printed as they happen: one line per step (peer, role, event, source position)
-/// with what it did, or one JSON object per line with `--trace json`. The run ends when no
-/// peer can move (or after --max-steps), with the state of every peer.
+/// with what it did, or one JSON object per line with `--trace json`; `--trace mermaid|dot`
+/// draws the whole run as a sequence diagram at its end. The run ends when no peer can move
+/// (or after --max-steps), with the state of every peer.
 ///
 /// Exit status: 0 when the run ends in success (every peer finished, or waits as an idle
 /// server), 1 when it ends stuck (a deadlock: the stuck peers are named, with why), 3 when it
@@ -351,7 +353,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_steps: u64,
 
-    /// How events are printed on stdout: `human`, `json` (one object per line) or `none`
+    /// How events are printed on stdout: `human`, `json` (one object per line), `none`, or a
+    /// sequence diagram of the whole run at its end (`mermaid`, `dot`)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = RunTrace::Human)]
     pub trace: RunTrace,
 
@@ -453,6 +456,10 @@ pub enum RunTrace {
     Human,
     Json,
     None,
+    /// A Mermaid sequence diagram of the run, at its end (the summary goes to stderr)
+    Mermaid,
+    /// A Graphviz DOT sequence diagram of the run, at its end (the summary goes to stderr)
+    Dot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ use crate::output::{Status, complain, count, write_stderr, write_stdout};
 use lcc_check::ir;
 use lcc_check::mc::scenario::{self, Behaviour, PeerSpec};
 use lcc_check::mc::value::{ABSTRACT, Value};
+use lcc_check::mc::verify::{Step as TraceStep, Stuck, Trace};
 use lcc_runtime::abi::{Registry, TableProvider};
 use lcc_runtime::bytecode;
 use lcc_runtime::process::ProcessProvider;
@@ -48,6 +49,7 @@ fn execute(args: &RunArgs) -> Result<Status, String> {
     let mut roles: Vec<Value> =
         (0..vm.peer_count()).map(|p| vm.role_of(p).unwrap_or(Value::Unbound)).collect();
     let mut write_error = None;
+    let mut diagram = Trace::default();
     let end = vm.run(args.max_steps, &mut |vm, step| {
         let before = roles.get(step.peer).cloned().unwrap_or(Value::Unbound);
         if let Some(slot) = roles.get_mut(step.peer) {
@@ -58,6 +60,16 @@ fn execute(args: &RunArgs) -> Result<Status, String> {
         // failed) comes before the step.
         let mut text: String = vm.take_notices().iter().map(|n| printer.notice(n)).collect();
         text.push_str(&printer.step(step, &id, &before));
+        if matches!(args.trace, RunTrace::Mermaid | RunTrace::Dot) {
+            diagram.steps.push(TraceStep {
+                peer: id.clone(),
+                role: before,
+                event: printer.event_text(step.span),
+                span: step.span,
+                actions: step.actions.clone(),
+                failed: false,
+            });
+        }
         if write_error.is_none()
             && let Err(e) = write_stdout(&text)
         {
@@ -70,13 +82,44 @@ fn execute(args: &RunArgs) -> Result<Status, String> {
     let leftover: String = vm.take_notices().iter().map(|n| printer.notice(n)).collect();
     let report = vm.report();
     let end_text = printer.end(end, vm.steps(), &report);
-    write_stdout(&format!("{leftover}{end_text}"))
-        .map_err(|e| format!("cannot write to standard output: {e}"))?;
+    if matches!(args.trace, RunTrace::Mermaid | RunTrace::Dot) {
+        // The diagram is the output; the summary is for the person watching.
+        write_stderr(&format!("{leftover}{end_text}"));
+        diagram.stuck = stuck_peers(&printer, &report);
+        let ids: Vec<String> = report.iter().map(|p| p.id.to_string()).collect();
+        let text = match args.trace {
+            RunTrace::Dot => lcc_viz::sequence_dot(&diagram, &ids),
+            _ => lcc_viz::sequence_mermaid(&diagram, &ids),
+        };
+        write_stdout(&text).map_err(|e| format!("cannot write to standard output: {e}"))?;
+    } else {
+        write_stdout(&format!("{leftover}{end_text}"))
+            .map_err(|e| format!("cannot write to standard output: {e}"))?;
+    }
     Ok(match end {
         RunEnd::Terminal(Ending::Success | Ending::Orphans) => Status::Success,
         RunEnd::Terminal(Ending::Deadlock) => Status::Failure,
         RunEnd::Limit => Status::Inconclusive,
     })
+}
+
+/// The stuck peers of a report, as the sequence diagrams of `lcc verify` show them.
+fn stuck_peers(printer: &Printer<'_>, report: &[PeerReport]) -> Vec<Stuck> {
+    let mut out = Vec::new();
+    for p in report {
+        if let PeerStatus::Stuck(blocked) = &p.status {
+            for b in blocked {
+                out.push(Stuck {
+                    peer: p.id.clone(),
+                    role: p.role.clone(),
+                    event: printer.event_text(b.span),
+                    span: b.span,
+                    why: b.why.to_string(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// `--peers`, else the first scenario of the scenario file, else the role declarations. Role
@@ -202,7 +245,7 @@ impl Printer<'_> {
         let (line, column) = self.location(step.span);
         let event = self.event_text(step.span);
         match self.args.trace {
-            RunTrace::None => String::new(),
+            RunTrace::None | RunTrace::Mermaid | RunTrace::Dot => String::new(),
             RunTrace::Human => {
                 let mut out = format!(
                     "{:>5}. {id} as {role}: {event}  [{}:{line}:{column}]\n",

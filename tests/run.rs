@@ -705,3 +705,25 @@ fn simulate_refuses_bad_input() {
 
     assert_eq!(dir.names(), Vec::<String>::new(), "no CSV is written on errors");
 }
+
+// ---------------------------------------------------------------- lcc run: sequence diagrams
+
+#[test]
+fn a_run_is_drawn_as_a_sequence_diagram() {
+    let out = lcc(&[&["run"], &OUT_OF_STOCK[..], &["--trace", "mermaid"]].concat());
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stdout.starts_with("sequenceDiagram\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("participant b\n    participant s\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("b->>s: ask(_)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Note over s: stuck at price(X, P) => a(buyer, B) <- in_stock(X, P)"),
+        "{}",
+        out.stdout
+    );
+    // The summary goes to stderr, so that stdout is the diagram alone.
+    assert!(out.stderr.contains("run ended in deadlock after 2 steps"), "{}", out.stderr);
+    let out = lcc(&[&["run"], &OUT_OF_STOCK[..], &["--trace", "dot"]].concat());
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stdout.starts_with("digraph"), "{}", out.stdout);
+    assert!(out.stdout.contains("ask(_)") && out.stdout.contains("stuck at"), "{}", out.stdout);
+}
