@@ -438,7 +438,7 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
 
-    /// A progress bar on stderr: auto (on a terminal) or never
+    /// Progress on stderr: auto (a bar, on a terminal), always (elsewhere a line every tenth of --max-ticks) or never
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = When::Auto)]
     pub progress: When,
 

@@ -3,11 +3,12 @@
 
 use crate::cli::{Format, SimulateArgs, When};
 use crate::input;
-use crate::output::{Status, complain, count, write_stdout};
+use crate::output::{Status, complain, count, write_stderr, write_stdout};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lcc_runtime::bytecode;
 use lcc_runtime::sim::{Config, Datacentre, simulate};
 use serde_json::json;
+use std::io::IsTerminal;
 
 pub fn run(args: &SimulateArgs) -> Status {
     match execute(args) {
@@ -51,13 +52,17 @@ fn execute(args: &SimulateArgs) -> Result<Status, String> {
         stable_ticks: args.stable_ticks.max(1),
         ..Config::default()
     };
+    // On a terminal, a progress bar (indicatif draws only there); `--progress always` elsewhere
+    // (a CI log) prints a plain line every tenth of the way instead.
+    let on_terminal = std::io::stderr().is_terminal();
     let bar = match args.progress {
-        When::Never => ProgressBar::hidden(),
-        // indicatif draws only when stderr is a terminal.
-        When::Auto | When::Always => {
+        When::Auto | When::Always if on_terminal => {
             ProgressBar::with_draw_target(Some(args.max_ticks), ProgressDrawTarget::stderr())
         }
+        _ => ProgressBar::hidden(),
     };
+    let lines = args.progress == When::Always && !on_terminal;
+    let every = (args.max_ticks / 10).max(1);
     bar.set_style(
         ProgressStyle::with_template("{spinner} interval {pos}/{len} [{bar:30}] {msg} ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -68,6 +73,14 @@ fn execute(args: &SimulateArgs) -> Result<Status, String> {
         migrations += tick.migrations;
         bar.set_position(tick.tick);
         bar.set_message(format!("{migrations} migrations"));
+        if lines && tick.tick % every == 0 {
+            write_stderr(&format!(
+                "lcc simulate: interval {}/{}, {}\n",
+                tick.tick,
+                args.max_ticks,
+                count(migrations, "migration")
+            ));
+        }
     })
     .map_err(|e| format!("{}: {e}", source.name))?;
     bar.finish_and_clear();

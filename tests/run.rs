@@ -727,3 +727,18 @@ fn a_run_is_drawn_as_a_sequence_diagram() {
     assert!(out.stdout.starts_with("digraph"), "{}", out.stdout);
     assert!(out.stdout.contains("ask(_)") && out.stdout.contains("stuck at"), "{}", out.stdout);
 }
+
+#[test]
+fn simulate_reports_progress_when_asked_off_a_terminal() {
+    let out =
+        lcc(&["simulate", BALANCE, "--progress", "always", "--max-ticks", "30", "--stable-ticks", "100"]);
+    assert_eq!(out.code, 3, "not stable within 30 intervals: {}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("lcc simulate: interval ")).collect();
+    assert_eq!(lines.len(), 10, "{}", out.stderr);
+    assert!(lines[9].starts_with("lcc simulate: interval 30/30, "), "{}", out.stderr);
+    assert!(out.stdout.contains("not stable after 30 intervals (--max-ticks)"), "{}", out.stdout);
+    // Without a terminal, `auto` stays quiet.
+    let out = lcc(&["simulate", BALANCE]);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stderr, "");
+}

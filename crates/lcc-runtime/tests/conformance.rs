@@ -15,10 +15,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use lcc_check::ir::{Model, Sort};
-use lcc_check::mc::explore::{TerminalKind, Worker, initial_state};
+use lcc_check::mc::explore::{StoreMode, TerminalKind, Worker, initial_state};
 use lcc_check::mc::scenario::{self, Behaviour, Bounds, ConstraintRule, PeerSpec, Scenario};
 use lcc_check::mc::system::{System, Tables};
 use lcc_check::mc::value::{ABSTRACT, Action, Value};
+use lcc_check::mc::verify::{self, Property, Request, Verdict};
 use lcc_runtime::abi::{Registry, TableProvider};
 use lcc_runtime::bytecode::{self, Program};
 use lcc_runtime::vm::{Attempted, Ending, Options, Rng, RunEnd, Vm};
@@ -350,6 +351,72 @@ fn checker_schedule(case: &Case<'_>) -> Result<Option<TerminalKind>, String> {
     Ok(Some(kind))
 }
 
+/// `lcc verify`'s own counterexample for `deadlock-free`, when it finds one, replayed by the
+/// runtime step by step: the VM must reach the same deadlock.
+fn verify_counterexample(case: &Case<'_>, source: &str) -> Result<bool, String> {
+    let mut scenario = case.scenario();
+    scenario.bounds.states = 5_000;
+    let request = Request {
+        scenario: &scenario,
+        properties: vec![Property::DeadlockFree],
+        threads: 1,
+        mode: StoreMode::Exact,
+        full: false,
+        reduce: true,
+        reproducible: true,
+        progress: None,
+    };
+    let report = verify::verify(case.model, source, &request).map_err(|e| e.message)?;
+    let Some(trace) =
+        report.properties.iter().find(|p| p.verdict == Verdict::Violated).and_then(|p| p.trace.clone())
+    else {
+        return Ok(false);
+    };
+    let mut vm = case.vm(None);
+    for (n, step) in trace.steps.iter().enumerate() {
+        let peer =
+            vm.peer_index(&step.peer).ok_or_else(|| format!("{}: no peer {}", case.name, step.peer))?;
+        let want = without_done(&step.actions);
+        let mut filter = |a: &[Action]| a == want.as_slice();
+        match vm.step_peer(peer, Some(&mut filter)) {
+            Attempted::Fired(s) if s.actions == step.actions => {}
+            other => {
+                return Err(format!(
+                    "{}: the runtime cannot follow step {} of lcc verify's counterexample ({} as {}: {:?}): {other:?}",
+                    case.name,
+                    n + 1,
+                    step.peer,
+                    step.role,
+                    step.actions
+                ));
+            }
+        }
+    }
+    // Nothing may move any more, and the runtime says why each peer is stuck.
+    let mut moved = false;
+    if vm.run(1, &mut |_, _| moved = true) != RunEnd::Terminal(Ending::Deadlock) || moved {
+        return Err(format!(
+            "{}: lcc verify's counterexample does not end in a deadlock in the runtime",
+            case.name
+        ));
+    }
+    let stuck: Vec<String> = vm
+        .report()
+        .iter()
+        .filter(|p| matches!(p.status, lcc_runtime::vm::Status::Stuck(_)))
+        .map(|p| p.id.to_string())
+        .collect();
+    let mut expected: Vec<String> = trace.stuck.iter().map(|s| s.peer.to_string()).collect();
+    expected.dedup();
+    if stuck.is_empty() || stuck.iter().any(|p| !expected.contains(p)) {
+        return Err(format!(
+            "{}: the runtime's stuck peers {stuck:?} are not lcc verify's {expected:?}",
+            case.name
+        ));
+    }
+    Ok(true)
+}
+
 #[test]
 fn the_runtime_follows_the_checker_on_every_model() {
     let mut failures = Vec::new();
@@ -357,6 +424,7 @@ fn the_runtime_follows_the_checker_on_every_model() {
     let mut steps = 0;
     let mut endings: HashMap<String, usize> = HashMap::new();
     let mut replayed = 0;
+    let mut counterexamples = 0;
     for path in models() {
         let source = std::fs::read_to_string(&path).unwrap();
         let (model, diagnostics) = lcc_check::check_source(&source);
@@ -393,11 +461,18 @@ fn the_runtime_follows_the_checker_on_every_model() {
                     Ok(None) => {}
                     Err(e) => failures.push(e),
                 }
+                if seed % 16 == 0 && !diagnostics.iter().any(|d| d.is_error()) {
+                    match verify_counterexample(&case, &source) {
+                        Ok(true) => counterexamples += 1,
+                        Ok(false) => {}
+                        Err(e) => failures.push(e),
+                    }
+                }
             }
         }
     }
     println!(
-        "{checked} models, {SEEDS} seeds each: {steps} runtime steps replayed on the checker; endings {endings:?}; {replayed} checker paths replayed by the runtime"
+        "{checked} models, {SEEDS} seeds each: {steps} runtime steps replayed on the checker; endings {endings:?}; {replayed} checker paths and {counterexamples} lcc verify deadlocks replayed by the runtime"
     );
     assert!(checked >= 3, "too few models were checked");
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
