@@ -28,6 +28,7 @@ use crate::bytecode::Program;
 use crate::value::Value;
 use crate::vm::{Options, Rng, Vm};
 use lcc_check::mc::scenario::PeerSpec;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The parameters of a simulation.
@@ -101,6 +102,8 @@ pub struct Datacentre {
     vms: Vec<VmState>,
     hosts: Vec<HostState>,
     ids: Vec<Value>,
+    /// Host index by id (every call names its host).
+    index: HashMap<Value, usize>,
     tick: u64,
     rng: Rng,
     pub migrations: Vec<Migration>,
@@ -131,6 +134,7 @@ impl Datacentre {
             vms,
             hosts: host_states,
             ids: (1..=hosts).map(|i| Value::atom(&format!("h{i}"))).collect(),
+            index: (1..=hosts).map(|i| (Value::atom(&format!("h{i}")), i - 1)).collect(),
             tick: 0,
             rng,
             migrations: Vec::new(),
@@ -214,9 +218,9 @@ impl Datacentre {
     }
 
     fn host_of(&self, peer: &Value) -> Result<usize, ProviderError> {
-        self.ids
-            .iter()
-            .position(|id| id == peer)
+        self.index
+            .get(peer)
+            .copied()
             .ok_or_else(|| ProviderError(format!("{peer} is not a host of the simulated datacentre")))
     }
 
