@@ -742,3 +742,16 @@ fn simulate_reports_progress_when_asked_off_a_terminal() {
     assert_eq!(out.code, 0);
     assert_eq!(out.stderr, "");
 }
+
+#[test]
+fn the_simulated_models_are_verified_by_their_scenario_files() {
+    for model in [BALANCE, POWERSAVE] {
+        let out = lcc(&["verify", model]);
+        assert_eq!(out.code, 0, "{model}: {}\n{}", out.stdout, out.stderr);
+        for scenario in ["two-hosts", "three-hosts", "four-hosts"] {
+            assert!(out.stdout.contains(&format!("scenario `{scenario}`")), "{}", out.stdout);
+        }
+        assert_eq!(out.stdout.matches("deadlock-free: holds").count(), 3, "{}", out.stdout);
+        assert_eq!(out.stdout.matches("no-orphans: holds").count(), 3, "{}", out.stdout);
+    }
+}

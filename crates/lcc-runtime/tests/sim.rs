@@ -53,6 +53,7 @@ fn fig3_fifteen_hosts_fifty_vms_stabilise_with_all_but_one_in_range() {
     assert_eq!(in_range_at_start(&out), 2, "the random placement starts uneven");
     // The paper: "all of the physical machines except one within the desired range".
     assert_eq!(out.in_range(), 14);
+    assert!(out.ticks.len() - 1 < 60, "stable within 60 intervals");
     assert!(out_of_range_hosts_cannot_be_helped(&out));
     assert_eq!(out.migrations, 11);
     // Each host's load is recorded at every interval.
