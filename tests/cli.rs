@@ -411,7 +411,7 @@ fn deep_input_is_refused_or_handled_without_crashing() {
 
 #[test]
 fn viz_draws_dot_on_stdout_or_into_a_file() {
-    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/stdlib/balance/load_balancing.lcc");
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/stdlib/vm/balance_as_published.lcc");
     let out = lcc(&["viz", model]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.starts_with("digraph interaction {"), "{}", out.stdout);

@@ -1126,7 +1126,7 @@ fn traces_do_not_depend_on_threads_or_scheduling() {
                 "reliable-hosts",
                 "--trace-format",
                 "mermaid",
-                "stdlib/balance/load_balancing.lcc",
+                "stdlib/vm/balance_as_published.lcc",
             ],
         );
         assert_eq!(out.code, 1, "{}", out.stdout);

@@ -19,7 +19,7 @@ fn stdlib(model: &str) -> String {
 }
 
 fn load_balancing() -> String {
-    stdlib("balance/load_balancing.lcc")
+    stdlib("vm/balance_as_published.lcc")
 }
 
 fn buyer_shopkeeper() -> String {

@@ -1,5 +1,5 @@
 //! Model-checking speed and memory on the load-balancing protocol of the seed (the corrected
-//! Fig. 2 model, `stdlib/balance/load_balancing.lcc`), scaled from 2 to 6 hosts.
+//! Fig. 2 model, `stdlib/vm/balance_as_published.lcc`), scaled from 2 to 6 hosts.
 //!
 //! `cargo bench -p lcc-check --bench verify` explores the whole state space (as `lcc verify
 //! --full` does) of every host count, in exact mode and with hash compaction, with and
@@ -21,7 +21,7 @@ use lcc_check::mc::explore::StoreMode;
 use lcc_check::mc::scenario::{self, Scenario};
 use lcc_check::mc::verify::{self, Property, Request};
 
-const MODEL: &str = include_str!("../../../stdlib/balance/load_balancing.lcc");
+const MODEL: &str = include_str!("../../../stdlib/vm/balance_as_published.lcc");
 
 fn scenario(hosts: usize) -> Scenario {
     let peers: Vec<String> = (1..=hosts).map(|i| format!("a(idle, h{i})")).collect();

@@ -11,10 +11,14 @@
 //! `avg` the average host load and the thresholds `upper * avg` and `lower * avg`:
 //! - `getPeerState(Load)`: `H`'s load; succeeds once per tick (a host reads its monitor once
 //!   per interval; the next reading waits for the next tick);
-//! - `isOverLoaded()`, `isUnderLoaded()`: the load of the last reading against the thresholds;
-//! - `selectVM(Vm, Size)`: the VM `H` should move. Above the average: the largest VM whose move
-//!   leaves `H` at or above the lower threshold; below it: its smallest VM. Fails when there
-//!   is none;
+//! - `isOverLoaded()`, `isUnderLoaded()`: the load of the last reading against the thresholds.
+//!   A host going down for maintenance declares itself overloaded, so that it sheds all its
+//!   VMs (footnote 9 of the paper); since the power-saving policy sheds from underloaded hosts,
+//!   it reports itself underloaded as well. It accepts no VM;
+//! - `selectVM(Vm, Size)`: the VM `H` should move. Above the average (and not in maintenance):
+//!   one whose move leaves `H` at or above the lower threshold, no bigger than its excess over
+//!   the average if there is one, at random (seeded, so that an offer refused for its size is
+//!   not the only one ever made); otherwise its smallest VM. Fails when there is none;
 //! - `isMigrationPossible(Load, Size)`: whether `H` stays at or below the upper threshold with a
 //!   VM of that size on top of its current load and the VMs it already accepted; on success the
 //!   size is reserved until the VM arrives;
@@ -107,7 +111,7 @@ pub struct Datacentre {
     tick: u64,
     rng: Rng,
     pub migrations: Vec<Migration>,
-    /// Hosts that shed all their VMs (maintenance): reported underloaded, accept nothing.
+    /// Hosts going down for maintenance: they shed every VM and accept none (see `call`).
     maintenance: Vec<bool>,
     /// The average host load, kept from one drift to the next (migrations do not change it).
     average: f64,
@@ -145,8 +149,15 @@ impl Datacentre {
     }
 
     fn with_average(mut self) -> Datacentre {
-        self.average = self.loads().iter().sum::<f64>() / self.hosts.len().max(1) as f64;
+        self.update_average();
         self
+    }
+
+    /// The average load the thresholds are relative to: the whole load shared among the hosts
+    /// that stay in service (a host going down for maintenance hands its share to the others).
+    fn update_average(&mut self) {
+        let active = self.maintenance.iter().filter(|&&m| !m).count().max(1);
+        self.average = self.loads().iter().sum::<f64>() / active as f64;
     }
 
     pub fn host_ids(&self) -> &[Value] {
@@ -164,6 +175,7 @@ impl Datacentre {
         if let Some(m) = self.maintenance.get_mut(host) {
             *m = on;
         }
+        self.update_average();
     }
 
     fn vm_load(&self, vm: usize) -> f64 {
@@ -214,7 +226,7 @@ impl Datacentre {
             let step = drift * (2.0 * self.rng.unit() - 1.0);
             vm.factor = (vm.factor + step).clamp(0.5, 1.5);
         }
-        self.average = self.loads().iter().sum::<f64>() / self.hosts.len().max(1) as f64;
+        self.update_average();
     }
 
     fn host_of(&self, peer: &Value) -> Result<usize, ProviderError> {
@@ -278,7 +290,7 @@ impl Datacentre {
             }
             ("isOverLoaded", []) => {
                 let read = self.hosts.get(host).map_or(0.0, |h| h.read_load);
-                if !maintenance && read > upper { yes() } else { no() }
+                if maintenance || read > upper { yes() } else { no() }
             }
             ("isUnderLoaded", []) => {
                 let read = self.hosts.get(host).map_or(0.0, |h| h.read_load);
