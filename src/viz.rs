@@ -50,7 +50,15 @@ fn draw(args: &VizArgs) -> Result<Status, String> {
     let bytes = match format {
         VizFormat::Dot => dot.into_bytes(),
         VizFormat::Svg | VizFormat::Png => match graphviz(args.engine)? {
-            Some(dot_program) => run_dot(&dot_program, &dot, format)?,
+            Some(dot_program) => match run_dot(&dot_program, &dot, format) {
+                Ok(bytes) => bytes,
+                // A known dot bug on some graphs; the same drawing with ranked message arrows
+                // lays out (see `lcc_viz::with_ranked_messages`).
+                Err(e) if e.contains("trouble in init_rank") && !args.state_space => {
+                    run_dot(&dot_program, &lcc_viz::with_ranked_messages(&dot), format)?
+                }
+                Err(e) => return Err(e),
+            },
             None => {
                 // The built-in layout: the swimlane drawing, or a plain graph for the state space.
                 let svg = if args.state_space {
@@ -170,8 +178,16 @@ fn run_dot(program: &Path, dot: &str, format: VizFormat) -> Result<Vec<u8>, Stri
     let (out, err) = (collect(stdout), collect(stderr));
     let err = String::from_utf8_lossy(&err);
     if !status.success() || out.is_empty() {
-        let reason =
-            if err.trim().is_empty() { format!("it exited with {status}") } else { err.trim().to_string() };
+        // dot may dump hundreds of lines of internal state: the first few say what happened.
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        let reason = match lines.len() {
+            0 => format!("it exited with {status}"),
+            n if n <= 6 => lines.join("\n"),
+            n => {
+                let first: Vec<&str> = lines.iter().take(6).copied().collect();
+                format!("{}\n(and {} more lines)", first.join("\n"), n - 6)
+            }
+        };
         return Err(format!("Graphviz `dot` failed: {reason}"));
     }
     for line in err.lines().filter(|l| !l.trim().is_empty()) {

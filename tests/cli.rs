@@ -447,7 +447,7 @@ fn viz_refuses_a_model_with_errors() {
 
 #[test]
 fn viz_draws_a_state_space_with_its_deadlocks() {
-    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/stdlib/market/buyer_shopkeeper.lcc");
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/stdlib/market/buyer_shopkeeper_as_published.lcc");
     let out = lcc(&["viz", "--state-space", "--peers", "a(buyer, b), a(shopkeeper, s)", model]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.starts_with("digraph states {"), "{}", out.stdout);

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SHOP: &str = "stdlib/market/buyer_shopkeeper.lcc";
+const SHOP: &str = "stdlib/market/buyer_shopkeeper_as_published.lcc";
 const SHOP_PROVIDER: &str = "python3 examples/python/shop_provider.py";
 /// Committed choice on cheap/1 (tests/fixtures/run/choice.lcc).
 const CHOICE: &str = "tests/fixtures/run/choice.lcc";
@@ -327,9 +327,9 @@ fn a_deadlock_names_the_stuck_peers_and_why() {
     assert!(out.stdout.contains("run ended in deadlock after 2 steps"), "{}", out.stdout);
     for expected in [
         "  b as buyer: stuck\n",
-        "at `price(X, P) <= a(shopkeeper, S)` [stdlib/market/buyer_shopkeeper.lcc:13:5]: no matching message",
+        "at `price(X, P) <= a(shopkeeper, S)` [stdlib/market/buyer_shopkeeper_as_published.lcc:13:5]: no matching message",
         "  s as shopkeeper: stuck\n",
-        "at `price(X, P) => a(buyer, B) <- in_stock(X, P)` [stdlib/market/buyer_shopkeeper.lcc:19:5]: constraint `in_stock(_, _)` failed",
+        "at `price(X, P) => a(buyer, B) <- in_stock(X, P)` [stdlib/market/buyer_shopkeeper_as_published.lcc:19:5]: constraint `in_stock(_, _)` failed",
     ] {
         assert!(out.stdout.contains(expected), "no `{expected}` in:\n{}", out.stdout);
     }

@@ -23,7 +23,7 @@ fn load_balancing() -> String {
 }
 
 fn buyer_shopkeeper() -> String {
-    stdlib("market/buyer_shopkeeper.lcc")
+    stdlib("market/buyer_shopkeeper_as_published.lcc")
 }
 
 /// `lcc ARGS` in `dir`, with extra environment.

@@ -12,7 +12,7 @@ use lcc_check::mc::scenario::{self, Scenario};
 use lcc_check::mc::verify::{self, Property, Report, Request, Verdict};
 
 const LOAD_BALANCING: &str = include_str!("../../../stdlib/vm/balance_as_published.lcc");
-const SHOP: &str = include_str!("../../../stdlib/market/buyer_shopkeeper.lcc");
+const SHOP: &str = include_str!("../../../stdlib/market/buyer_shopkeeper_as_published.lcc");
 
 /// Local steps everywhere: `null`s, `par` branches, nested role calls, a discovery send.
 const MIXED: &str = "\

@@ -7,8 +7,8 @@
 
 use crate::abi::{Call, Registry};
 use crate::bytecode::{Goal, Pat, Program};
-use crate::terms::{Arith, Env, arith, instantiate, number_value, unify};
-use crate::value::{Action, Value, compatible, has_unbound};
+use crate::terms::{Arith, Env, arith, instantiate, number_value, unify, unify_both};
+use crate::value::{Action, Value, compatible};
 use lcc_check::ir::Builtin;
 use lcc_check::mc::term::compare_numbers;
 use lcc_syntax::ast::CmpOp;
@@ -146,7 +146,7 @@ impl<'a> Solver<'a> {
         match op {
             CmpOp::Unify => {
                 let mut env = env;
-                let ok = if has_unbound(&l) { unify(lhs, &r, &mut env) } else { unify(rhs, &l, &mut env) };
+                let ok = unify_both(lhs, rhs, &mut env);
                 if ok { k(self, env) } else { self.fail(|| Failure::Test(text(&l, &r))) }
             }
             CmpOp::NotUnify | CmpOp::Identical | CmpOp::NotIdentical | CmpOp::NotEqual => {

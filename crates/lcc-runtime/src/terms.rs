@@ -89,6 +89,35 @@ pub fn unify(p: &Pat, value: &Value, env: &mut Env) -> bool {
     }
 }
 
+/// `A = B` with variables on both sides: structure against structure, so that a bound side
+/// gives values to the variables of the other (`f(p, _) = f(W, _)` binds `W`). The model
+/// checker's `unify_both` is the same rule.
+pub fn unify_both(a: &Pat, b: &Pat, env: &mut Env) -> bool {
+    let unbound =
+        |p: &Pat, env: &Env| matches!(p, Pat::Var(v) if matches!(env.get(*v as usize), Some(Value::Unbound)));
+    let structure = |p: &Pat| matches!(p, Pat::Compound(..) | Pat::List(..));
+    match (a, b) {
+        (Pat::Compound(f, xs), Pat::Compound(g, ys)) => {
+            f == g && xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| unify_both(x, y, env))
+        }
+        (Pat::List(xs, None), Pat::List(ys, None)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| unify_both(x, y, env))
+        }
+        // A ground side (compiled to a constant) gives values to the other, as the checker's
+        // structure-against-structure would.
+        (_, Pat::Const(c)) => unify(a, c, env),
+        (Pat::Const(c), _) => unify(b, c, env),
+        _ if unbound(a, env) || !unbound(b, env) && !structure(b) => {
+            let value = instantiate(b, env);
+            unify(a, &value, env)
+        }
+        _ => {
+            let value = instantiate(a, env);
+            unify(b, &value, env)
+        }
+    }
+}
+
 fn bind_unknown(p: &Pat, env: &mut Env) {
     match p {
         Pat::Var(v) => {

@@ -243,3 +243,15 @@ fn the_vm_refuses_a_peer_whose_role_does_not_exist_or_does_not_match() {
     let err = Vm::new(&p, &twice, Registry::new(), Options::default()).err().unwrap();
     assert!(err.message.contains("two peers have the id x"), "{}", err.message);
 }
+
+#[test]
+fn unification_binds_the_variables_of_both_sides() {
+    // `T` holds `f(p, _)` (an output left unbound): `T = f(W, _)` must still give W its value.
+    let p = program(
+        "a(start, P) :: null <- pick(V) then null <- T = f(P, V) then null <- T = f(W, _) then a(done(W), P)\n\
+         a(done(W), P) :: null <- W == p",
+    );
+    let (trace, end, _) = run(&p, "a(start, p)", table(&[("pick", 1, true)]), None);
+    assert_eq!(end, RunEnd::Terminal(Ending::Success), "{trace:?}");
+    assert!(trace.contains(&"become(p, done(p))".to_string()), "{trace:?}");
+}

@@ -29,6 +29,20 @@ pub struct Options {
     pub max_label: Option<usize>,
 }
 
+/// How a message arrow is drawn in DOT: it does not rank its ends (the lanes keep their order).
+const MESSAGE_EDGE: &str = "style=dashed, color=\"#a83232\", fontcolor=\"#a83232\", constraint=false";
+/// The same arrow ranking its receive at or below its send.
+const MESSAGE_EDGE_RANKED: &str =
+    "style=dashed, color=\"#a83232\", fontcolor=\"#a83232\", weight=0, minlen=0";
+
+/// The interaction DOT with message arrows that take part in ranking (a receive never above
+/// its send). Graphviz's `dot` fails on some graphs with many edges that rank nothing ("trouble
+/// in init_rank", a long-standing dot bug); this form of the same drawing avoids it, so the CLI
+/// retries with it when that happens.
+pub fn with_ranked_messages(dot: &str) -> String {
+    dot.replace(MESSAGE_EDGE, MESSAGE_EDGE_RANKED)
+}
+
 /// Labels are shortened past this many characters unless [`Options::max_label`] says otherwise.
 pub const DEFAULT_MAX_LABEL: usize = 40;
 
@@ -185,7 +199,7 @@ pub(crate) fn diagram(model: &Model, source: &str, options: &Options) -> Diagram
                 let label = format!("{}/{}", sig.functor, sig.arity);
                 let _ = writeln!(
                     d.out,
-                    "  {} -> {} [style=dashed, color=\"#a83232\", fontcolor=\"#a83232\", constraint=false, label={}];",
+                    "  {} -> {} [{MESSAGE_EDGE}, label={}];",
                     dot_id(from),
                     dot_id(to),
                     quote(&label)

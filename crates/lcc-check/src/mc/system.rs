@@ -1267,6 +1267,49 @@ impl<'m> System<'m> {
         }
     }
 
+    /// `A = B` with variables on both sides: structure against structure, so that a bound
+    /// side gives values to the variables of the other (`f(p, _) = f(W, _)` binds `W`). The
+    /// runtime's `terms::unify_both` is the same rule.
+    fn unify_both(
+        &self,
+        t: &mut Tables,
+        a: &ir::Term,
+        b: &ir::Term,
+        env: Vec<TermId>,
+    ) -> Option<Vec<TermId>> {
+        let unbound = |term: &ir::Term, env: &[TermId]| match term {
+            ir::Term::Var(v, _) => env.get(v.index()) == Some(&UNBOUND),
+            _ => false,
+        };
+        match (a, b) {
+            (
+                ir::Term::Compound { functor: f, args: xs, .. },
+                ir::Term::Compound { functor: g, args: ys, .. },
+            ) => {
+                if f != g || xs.len() != ys.len() {
+                    return None;
+                }
+                xs.iter().zip(ys).try_fold(env, |env, (x, y)| self.unify_both(t, x, y, env))
+            }
+            (ir::Term::List { items: xs, tail: None, .. }, ir::Term::List { items: ys, tail: None, .. }) => {
+                if xs.len() != ys.len() {
+                    return None;
+                }
+                xs.iter().zip(ys).try_fold(env, |env, (x, y)| self.unify_both(t, x, y, env))
+            }
+            _ if unbound(a, &env)
+                || !unbound(b, &env) && !matches!(b, ir::Term::Compound { .. } | ir::Term::List { .. }) =>
+            {
+                let value = self.instantiate(t, b, &env);
+                self.unify(t, a, value, env)
+            }
+            _ => {
+                let value = self.instantiate(t, a, &env);
+                self.unify(t, b, value, env)
+            }
+        }
+    }
+
     fn arith(&self, t: &mut Tables, term: &ir::Term, env: &[TermId]) -> Arith {
         match term {
             ir::Term::Arith { op, lhs, rhs, .. } => {
@@ -1459,14 +1502,9 @@ impl<'m> System<'m> {
             if holds { Solved::one(env) } else { Solved::fail(format!("{text} is false")) }
         };
         match op {
-            CmpOp::Unify => {
-                let unified = if t.terms.has_unbound(l) {
-                    self.unify(t, lhs, r, env)
-                } else {
-                    self.unify(t, rhs, l, env)
-                };
-                unified.map_or_else(|| Solved::fail(format!("{text} is false")), Solved::one)
-            }
+            CmpOp::Unify => self
+                .unify_both(t, lhs, rhs, env)
+                .map_or_else(|| Solved::fail(format!("{text} is false")), Solved::one),
             CmpOp::NotUnify | CmpOp::Identical | CmpOp::NotIdentical | CmpOp::NotEqual => {
                 if t.terms.has_unknown(l) || t.terms.has_unknown(r) {
                     return both(env);
