@@ -226,15 +226,23 @@ struct Printer<'a> {
 }
 
 impl Printer<'_> {
+    /// The event's text on one line, shortened for people (tools get it whole in JSON).
     fn event_text(&self, span: Span) -> String {
-        let text = self.source.text.get(span.start as usize..span.end as usize).unwrap_or("");
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = self.full_text(span);
+        if self.args.trace == RunTrace::Json {
+            return text;
+        }
         if text.chars().count() > 90 {
             let short: String = text.chars().take(87).collect();
             format!("{short}...")
         } else {
             text
         }
+    }
+
+    fn full_text(&self, span: Span) -> String {
+        let text = self.source.text.get(span.start as usize..span.end as usize).unwrap_or("");
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     fn location(&self, span: Span) -> (usize, usize) {

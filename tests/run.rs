@@ -11,12 +11,8 @@
 
 mod common;
 
-use common::{Output, TempDir, run_lcc};
+use common::{TempDir, json_lines, lcc, lcc_patiently, python3};
 use serde_json::Value;
-use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 const SHOP: &str = "stdlib/market/buyer_shopkeeper_as_published.lcc";
 const SHOP_PROVIDER: &str = "python3 examples/python/shop_provider.py";
@@ -36,92 +32,10 @@ const PROBLEMS: &str = "tests/fixtures/problems.lcc";
 const BALANCE: &str = "stdlib/vm/balance.lcc";
 const POWERSAVE: &str = "stdlib/vm/powersave.lcc";
 
-/// How long a run with provider processes may take before the test calls it hung.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `lcc ARGS` in the root of the package.
-fn lcc(args: &[&str]) -> Output {
-    run_lcc(root(), args, None, &[])
-}
-
 /// `sh tests/fixtures/run/bad_provider.sh MODE NAME ARITY`: a provider of NAME/ARITY that
 /// crashes, hangs or answers garbage on its first call.
 fn bad_provider(mode: &str, constraint: &str, arity: usize) -> String {
     format!("sh tests/fixtures/run/bad_provider.sh {mode} {constraint} {arity}")
-}
-
-/// [`lcc`] for runs with provider processes: fails the test (and kills lcc) instead of hanging
-/// when lcc has not ended after [`PATIENCE`]. A panic of lcc fails the test, as in
-/// [`common::run_lcc`].
-fn lcc_patiently(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lcc"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn lcc");
-    let mut stdout = child.stdout.take().expect("stdout pipe");
-    let mut stderr = child.stderr.take().expect("stderr pipe");
-    let stdout = std::thread::spawn(move || {
-        let mut text = String::new();
-        stdout.read_to_string(&mut text).map(|_| text)
-    });
-    let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        stderr.read_to_string(&mut text).map(|_| text)
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for lcc") {
-            break status;
-        }
-        if start.elapsed() > PATIENCE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("lcc {args:?} did not end within {PATIENCE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let out = Output {
-        code: status.code().expect("lcc exited normally, not by a signal"),
-        stdout: stdout.join().unwrap().expect("stdout is UTF-8"),
-        stderr: stderr.join().unwrap().expect("stderr is UTF-8"),
-    };
-    assert!(out.code != 101 && !out.stderr.contains("panicked"), "lcc {args:?} panicked:\n{}", out.stderr);
-    out
-}
-
-/// Whether `python3` is on PATH; says that the calling test skipped when it is not.
-fn python3(test: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("python3").is_file()));
-    if !found {
-        eprintln!("skipped {test}: `python3` is not on PATH");
-    }
-    found
-}
-
-/// Every line of a `--trace json` output, parsed; the last one is the `end` event.
-fn json_lines(stdout: &str) -> Vec<Value> {
-    let lines: Vec<Value> = stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}\n{stdout}"))
-        })
-        .collect();
-    assert!(!lines.is_empty(), "no output");
-    for line in &lines[..lines.len() - 1] {
-        assert_ne!(line["event"], "end", "`end` before the last line:\n{stdout}");
-    }
-    assert_eq!(lines.last().unwrap()["event"], "end", "the last line is not the end:\n{stdout}");
-    lines
 }
 
 /// The `end` event of a `--trace json` output.

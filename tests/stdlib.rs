@@ -1,5 +1,5 @@
 //! The models that ship (`stdlib/`): each checks without a diagnostic, is in canonical layout,
-//! has its scenario file, and `lcc verify MODEL` with no flags gives the verdict it documents:
+//! has its diagram in docs/stdlib/ and its scenario file, and `lcc verify MODEL` with no flags gives the verdict it documents:
 //! every property holds, except for the `*_as_published.lcc` copies of seed models, whose
 //! published form deadlocks and whose counterexample lcc must show.
 
@@ -7,16 +7,8 @@
 
 mod common;
 
-use common::{Output, run_lcc};
-use std::path::{Path, PathBuf};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn lcc(args: &[&str]) -> Output {
-    run_lcc(root(), args, None, &[])
-}
+use common::{lcc, root};
+use std::path::PathBuf;
 
 fn models() -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -77,5 +69,21 @@ fn every_shipped_model_verifies_from_its_scenario_file() {
                 out.stdout
             );
         }
+    }
+}
+
+#[test]
+fn every_shipped_model_has_its_current_diagram_in_docs() {
+    for model in models() {
+        let name = model.to_string_lossy().to_string();
+        let stem = model.file_stem().expect("a file name").to_string_lossy().to_string();
+        let committed = std::fs::read_to_string(root().join("docs/stdlib").join(format!("{stem}.svg")))
+            .unwrap_or_else(|_| panic!("{name}: no docs/stdlib/{stem}.svg (see docs/README.md)"));
+        let fresh = lcc(&["viz", "--engine", "builtin", "--format", "svg", &name]);
+        assert_eq!(fresh.code, 0, "{name}: {}", fresh.stderr);
+        assert!(
+            committed == fresh.stdout,
+            "docs/stdlib/{stem}.svg is stale: regenerate it with `lcc viz --engine builtin {name} -o docs/stdlib/{stem}.svg`"
+        );
     }
 }

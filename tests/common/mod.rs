@@ -2,10 +2,11 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 pub struct Output {
     pub code: i32,
@@ -98,4 +99,88 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// How long a run with provider processes may take before a test calls it hung.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The root of the package: commands of the stdlib and runtime tests run there, with paths
+/// like `stdlib/vm/balance.lcc`.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `lcc ARGS` in the root of the package.
+pub fn lcc(args: &[&str]) -> Output {
+    run_lcc(root(), args, None, &[])
+}
+
+/// [`lcc`] for runs with provider processes: fails the test (and kills lcc) instead of hanging
+/// when lcc has not ended after [`PATIENCE`]. A panic of lcc fails the test, as in
+/// [`run_lcc`].
+pub fn lcc_patiently(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lcc"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn lcc");
+    let mut stdout = child.stdout.take().expect("stdout pipe");
+    let mut stderr = child.stderr.take().expect("stderr pipe");
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).map(|_| text)
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).map(|_| text)
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for lcc") {
+            break status;
+        }
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("lcc {args:?} did not end within {PATIENCE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let out = Output {
+        code: status.code().expect("lcc exited normally, not by a signal"),
+        stdout: stdout.join().unwrap().expect("stdout is UTF-8"),
+        stderr: stderr.join().unwrap().expect("stderr is UTF-8"),
+    };
+    assert!(out.code != 101 && !out.stderr.contains("panicked"), "lcc {args:?} panicked:\n{}", out.stderr);
+    out
+}
+
+/// Whether `python3` is on PATH; says that the calling test skipped when it is not.
+pub fn python3(test: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("python3").is_file()));
+    if !found {
+        eprintln!("skipped {test}: `python3` is not on PATH");
+    }
+    found
+}
+
+/// Every line of a `--trace json` output, parsed; the last one is the `end` event.
+pub fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}\n{stdout}"))
+        })
+        .collect();
+    assert!(!lines.is_empty(), "no output");
+    for line in &lines[..lines.len() - 1] {
+        assert_ne!(line["event"], "end", "`end` before the last line:\n{stdout}");
+    }
+    assert_eq!(lines.last().unwrap()["event"], "end", "the last line is not the end:\n{stdout}");
+    lines
 }
