@@ -1154,3 +1154,30 @@ fn the_progress_line_reports_states_rate_and_memory() {
         assert!(!out.stderr.contains("lcc verify:"), "{}", out.stderr);
     }
 }
+
+#[test]
+fn a_formula_counterexample_ending_where_peers_can_still_move_names_no_stuck_peer() {
+    // The violation is the send itself; afterwards the mln peer can still receive and answer.
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/stdlib/mln/cloudburst.lcc");
+    let out = verify(&[
+        "--scenario",
+        "queue-of-10-migrates",
+        "--property",
+        "[true* . send(vm1, mln, upgrade(_, _))] false",
+        model,
+    ]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("send(vm1, mln, upgrade(cloud, estimate(10, 100, 65)))"), "{}", out.stdout);
+    assert!(!out.stdout.contains("stuck:"), "no peer is stuck at the end of this trace:\n{}", out.stdout);
+}
+
+#[test]
+fn a_formula_pattern_f_matches_the_value_f_with_no_arguments() {
+    // LCC.md section 2: `f()` and `f` are the same value, in patterns too.
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/stdlib/vm/offline_migration.lcc");
+    for formula in ["<true* . call(_, shutdown)> true", "<true* . call(_, shutdown())> true"] {
+        let out = verify(&["--property", formula, model]);
+        assert_eq!(out.code, 0, "{formula}:\n{}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains(": holds"), "{}", out.stdout);
+    }
+}

@@ -61,6 +61,12 @@ impl Value {
             (Value::Unbound, _) => true,
             // `'?'` is an unknown value: it may be the one the pattern names.
             (_, Value::Atom(a)) if a == ABSTRACT => true,
+            // `f()` and `f` are the same value (LCC.md section 2).
+            (Value::Atom(a), Value::Compound(f, args)) | (Value::Compound(f, args), Value::Atom(a))
+                if args.is_empty() && a == f =>
+            {
+                true
+            }
             (Value::Atom(a), Value::Compound(f, _)) if functor_only => a == f,
             (Value::Compound(f, ps), Value::Compound(g, vs)) => {
                 f == g && ps.len() == vs.len() && ps.iter().zip(vs).all(|(p, v)| p.matches(v, false))

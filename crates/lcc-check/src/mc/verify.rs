@@ -333,7 +333,12 @@ impl Explain<'_, '_> {
         }
         let end = before;
         if cycle_start.is_none() {
-            trace.stuck = self.stuck_peers(&end);
+            // Peers are stuck only where nothing can move (a formula's counterexample may end
+            // in a configuration that still has successors).
+            let terminal = explore::Worker::new(self.sys, self.tables).expand(&end).successors.is_empty();
+            if terminal {
+                trace.stuck = self.stuck_peers(&end);
+            }
             trace.in_flight = self.in_flight(&end);
         }
         Some(trace)
