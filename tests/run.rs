@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{TempDir, json_lines, lcc, lcc_patiently, python3};
+use common::{TempDir, json_lines, lcc, lcc_patiently, python3, trace_actions, trace_peer};
 use serde_json::Value;
 
 const SHOP: &str = "stdlib/market/buyer_shopkeeper_as_published.lcc";
@@ -50,10 +50,7 @@ fn events<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
 
 /// The actions of every step, in order.
 fn actions(lines: &[Value]) -> Vec<String> {
-    events(lines, "step")
-        .iter()
-        .flat_map(|s| s["actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
-        .collect()
+    trace_actions(lines)
 }
 
 /// The peer that made each step, in order.
@@ -63,12 +60,7 @@ fn schedule(lines: &[Value]) -> Vec<String> {
 
 /// The final report of a peer in the `end` event.
 fn peer<'a>(lines: &'a [Value], id: &str) -> &'a Value {
-    end(lines)["peers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == id)
-        .unwrap_or_else(|| panic!("no peer {id} in {}", end(lines)))
+    trace_peer(lines, id)
 }
 
 /// `lcc run ARGS --trace json`, expecting `code`.

@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{json_lines, lcc, python3};
+use common::{json_lines, lcc, python3, trace_actions, trace_peer};
 use serde_json::Value;
 
 const MODEL: &str = "stdlib/market/contract_net.lcc";
@@ -45,11 +45,7 @@ impl Run {
 
     /// The actions of every step, in order.
     fn actions(&self) -> Vec<String> {
-        self.lines
-            .iter()
-            .filter(|l| l["event"] == "step")
-            .flat_map(|s| s["actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
-            .collect()
+        trace_actions(&self.lines)
     }
 
     /// The actions that start with `prefix` (`send(h1, h2, `), in order.
@@ -71,12 +67,7 @@ impl Run {
 
     /// The final report of a peer in the `end` event.
     fn peer(&self, id: &str) -> &Value {
-        self.end()["peers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == id)
-            .unwrap_or_else(|| panic!("no peer {id} at the end of {:?}: {}", self.args, self.end()))
+        trace_peer(&self.lines, id)
     }
 
     /// The run ended in success with every peer finished and no message left in a mailbox.
@@ -97,16 +88,6 @@ impl Run {
 
 #[test]
 fn every_scenario_verifies_with_no_flags() {
-    let check = lcc(&["check", MODEL]);
-    assert_eq!(check.code, 0, "lcc check {MODEL}:\n{}{}", check.stdout, check.stderr);
-    assert!(
-        check.stderr.contains("no problems") && !check.stderr.contains("Warning"),
-        "lcc check {MODEL} reports problems:\n{}",
-        check.stderr
-    );
-    let fmt = lcc(&["fmt", "--check", MODEL]);
-    assert_eq!(fmt.code, 0, "{MODEL} is not in canonical layout:\n{}{}", fmt.stdout, fmt.stderr);
-
     let out = lcc(&["verify", MODEL]);
     assert_eq!(out.code, 0, "lcc verify {MODEL} did not prove every property:\n{}{}", out.stdout, out.stderr);
     for needle in ["scenario `two-contractors`", "scenario `three-contractors`", "scenario `lowest-bid-wins`"]

@@ -184,3 +184,23 @@ pub fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
     assert_eq!(lines.last().unwrap()["event"], "end", "the last line is not the end:\n{stdout}");
     lines
 }
+
+/// The actions of every step of a `--trace json` output, in order.
+pub fn trace_actions(lines: &[serde_json::Value]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l["event"] == "step")
+        .flat_map(|s| {
+            s["actions"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(str::to_string))
+        })
+        .collect()
+}
+
+/// The final report of peer `id` in the `end` event (the last line) of a `--trace json` output.
+pub fn trace_peer<'a>(lines: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    let end = lines.last().expect("an `end` line");
+    end["peers"]
+        .as_array()
+        .and_then(|peers| peers.iter().find(|p| p["id"] == id))
+        .unwrap_or_else(|| panic!("no peer {id} at the end: {end}"))
+}

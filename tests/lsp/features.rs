@@ -25,6 +25,17 @@ fn start() -> Client {
     Client::start(None, json!({ "diagnosticsDelayMs": 0 }))
 }
 
+/// A server with two documents open: the market, and a visitor that names its shopkeeper role.
+fn market_and_visitor() -> (Marked, Marked, Client, String, String) {
+    let m = Marked::new(MARKET);
+    let other = Marked::new("a(visitor, V) ::\n    hello => a(«there»shopkeeper, S)\n");
+    let mut c = start();
+    let (u, v) = (uri("market.lcc"), uri("visitor.lcc"));
+    c.open(&u, &m.text);
+    c.open(&v, &other.text);
+    (m, other, c, u, v)
+}
+
 fn doc(uri: &str) -> Value {
     json!({ "textDocument": { "uri": uri } })
 }
@@ -265,12 +276,7 @@ fn definition_goes_to_clauses_bindings_and_partners() {
 
 #[test]
 fn references_reach_other_documents() {
-    let m = Marked::new(MARKET);
-    let other = Marked::new("a(visitor, V) ::\n    hello => a(«there»shopkeeper, S)\n");
-    let mut c = start();
-    let (u, v) = (uri("market.lcc"), uri("visitor.lcc"));
-    c.open(&u, &m.text);
-    c.open(&v, &other.text);
+    let (m, other, mut c, u, v) = market_and_visitor();
     let references = |c: &mut Client, include: bool| {
         let mut params = m.params(&u, "ref");
         params["context"] = json!({ "includeDeclaration": include });
@@ -472,12 +478,7 @@ a(seller(Stock, Price), S) ::
 
 #[test]
 fn rename_variables_and_roles() {
-    let m = Marked::new(MARKET);
-    let other = Marked::new("a(visitor, V) ::\n    hello => a(«there»shopkeeper, S)\n");
-    let mut c = start();
-    let (u, v) = (uri("market.lcc"), uri("visitor.lcc"));
-    c.open(&u, &m.text);
-    c.open(&v, &other.text);
+    let (m, other, mut c, u, v) = market_and_visitor();
 
     // prepareRename: the name under the cursor, for roles and variables only.
     assert_eq!(c.ok("textDocument/prepareRename", m.params(&u, "p1")), word(&m, "p1", "P"));

@@ -12,15 +12,9 @@
 -- `cmd` names a binary that does not exist, so opening the models must not start anything and
 -- must say once what to set.
 
-local out = assert(io.open(os.getenv('LCC_OUT'), 'w'))
-local function record(...)
-  local fields = { ... }
-  for i, field in ipairs(fields) do
-    fields[i] = tostring(field):gsub('[\t\n]', ' ')
-  end
-  out:write(table.concat(fields, '\t'), '\n')
-  out:flush()
-end
+-- record and run: tests/nvim/harness.lua, next to this script.
+local harness = dofile((os.getenv('LCC_SCRIPT'):gsub('[^/]*$', '')) .. 'harness.lua')
+local record = harness.record
 
 local function main()
   local tree = os.getenv('LCC_TREE')
@@ -57,12 +51,4 @@ local function main()
   record('done')
 end
 
-local ok, failure = pcall(main)
-if not ok then
-  record('error', failure)
-  out:close()
-  vim.cmd('cquit 1')
-else
-  out:close()
-  vim.cmd('qall!')
-end
+harness.run(main)
