@@ -125,28 +125,9 @@ fn stuck_peers(printer: &Printer<'_>, report: &[PeerReport]) -> Vec<Stuck> {
 /// `--peers`, else the first scenario of the scenario file, else the role declarations. Role
 /// arguments must be known at run time.
 fn peers(args: &RunArgs, source: &Source, model: &ir::Model) -> Result<Vec<PeerSpec>, String> {
-    let peers = if let Some(text) = &args.peers {
-        scenario::parse_peers(text)
-            .map_err(|e| format!("invalid --peers `{text}`: {} (at column {})", e.message, e.offset + 1))?
-    } else {
-        let file = scenario::scenario_file_for(&args.file);
-        let from_file = if input::is_stdin(&args.file) || !file.is_file() {
-            None
-        } else {
-            let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("cannot read {name}: {}", input::io_reason(&e)))?;
-            let all = scenario::parse_scenario_file(&text).map_err(|e| {
-                let (line, col) =
-                    Positions::new(&text).line_col(u32::try_from(e.span.start).unwrap_or(u32::MAX));
-                format!("{name}:{line}:{col}: {}", e.message)
-            })?;
-            all.into_iter().next().map(|s| s.peers)
-        };
-        match from_file {
-            Some(peers) => peers,
-            None => crate::verify::declared_scenario(model).map(|s| s.peers)?,
-        }
+    let peers = match &args.peers {
+        Some(text) => crate::verify::parse_peers_arg(text)?,
+        None => crate::verify::default_scenario(&args.file, model)?.peers,
     };
     if peers.is_empty() {
         return Err(format!("{}: no peers to run: give them with --peers 'a(Role, Id), ...'", source.name));

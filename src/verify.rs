@@ -12,7 +12,7 @@ use lcc_check::mc::value::Action;
 use lcc_check::mc::verify::{self, Property, Report, Request, Trace, Verdict};
 use serde_json::json;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub fn run(args: &VerifyArgs) -> Status {
     let source = match input::read_source(&args.file) {
@@ -181,8 +181,7 @@ fn scenarios(args: &VerifyArgs, model: &ir::Model) -> Result<Vec<Scenario>, Stri
         rules.push(rule);
     }
     let mut list = if let Some(peers) = &args.peers {
-        let peers = scenario::parse_peers(peers)
-            .map_err(|e| format!("invalid --peers `{peers}`: {} (at column {})", e.message, e.offset + 1))?;
+        let peers = parse_peers_arg(peers)?;
         vec![Scenario {
             name: "command line".into(),
             peers,
@@ -192,14 +191,7 @@ fn scenarios(args: &VerifyArgs, model: &ir::Model) -> Result<Vec<Scenario>, Stri
         }]
     } else if let Some(file) = scenario_file(args) {
         let name = file.display().to_string();
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| format!("cannot read {name}: {}", input::io_reason(&e)))?;
-        let all = scenario::parse_scenario_file(&text).map_err(|e| {
-            let positions = Positions::new(&text);
-            let (line, col) = positions.line_col(u32::try_from(e.span.start).unwrap_or(u32::MAX));
-            let help = e.help.map(|h| format!("\n  help: {h}")).unwrap_or_default();
-            format!("{name}:{line}:{col}: {}{help}", e.message)
-        })?;
+        let all = read_scenario_file(&file)?;
         if args.scenario.is_empty() {
             all
         } else {
@@ -242,6 +234,35 @@ fn scenario_file(args: &VerifyArgs) -> Option<PathBuf> {
     }
     let candidate = scenario::scenario_file_for(&args.file);
     candidate.is_file().then_some(candidate)
+}
+
+/// `--peers TEXT`, parsed, or what is wrong with it and where.
+pub(crate) fn parse_peers_arg(text: &str) -> Result<Vec<scenario::PeerSpec>, String> {
+    scenario::parse_peers(text)
+        .map_err(|e| format!("invalid --peers `{text}`: {} (at column {})", e.message, e.offset + 1))
+}
+
+/// The scenarios of a scenario file, or `file:line:col: what is wrong` (with help).
+pub(crate) fn read_scenario_file(file: &Path) -> Result<Vec<Scenario>, String> {
+    let name = file.display().to_string();
+    let text =
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read {name}: {}", input::io_reason(&e)))?;
+    scenario::parse_scenario_file(&text).map_err(|e| {
+        let positions = Positions::new(&text);
+        let (line, col) = positions.line_col(u32::try_from(e.span.start).unwrap_or(u32::MAX));
+        let help = e.help.map(|h| format!("\n  help: {h}")).unwrap_or_default();
+        format!("{name}:{line}:{col}: {}{help}", e.message)
+    })
+}
+
+/// The scenario `lcc run` and `lcc viz --state-space` use when not told: the first of the
+/// model's scenario file if it has one, else the role declarations.
+pub(crate) fn default_scenario(model_path: &Path, model: &ir::Model) -> Result<Scenario, String> {
+    let file = scenario::scenario_file_for(model_path);
+    if input::is_stdin(model_path) || !file.is_file() {
+        return declared_scenario(model);
+    }
+    read_scenario_file(&file)?.into_iter().next().ok_or_else(|| format!("{} has no scenario", file.display()))
 }
 
 /// The default population of LCC.md section 4: `Min` peers (default 1) of every initial and

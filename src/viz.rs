@@ -230,26 +230,15 @@ fn write(path: Option<&Path>, bytes: &[u8]) -> Status {
 /// role declarations.
 fn state_space(args: &VizArgs, model: &lcc_check::ir::Model) -> Result<String, String> {
     use lcc_check::mc::scenario;
-    let chosen = if let Some(peers) = &args.peers {
-        let peers = scenario::parse_peers(peers)
-            .map_err(|e| format!("invalid --peers `{peers}`: {} (at column {})", e.message, e.offset + 1))?;
-        scenario::Scenario {
+    let chosen = match &args.peers {
+        Some(peers) => scenario::Scenario {
             name: "command line".into(),
-            peers,
+            peers: crate::verify::parse_peers_arg(peers)?,
             constraints: Vec::new(),
             bounds: Default::default(),
             properties: Vec::new(),
-        }
-    } else {
-        let file = scenario::scenario_file_for(&args.file);
-        match std::fs::read_to_string(&file) {
-            Ok(text) if !input::is_stdin(&args.file) => scenario::parse_scenario_file(&text)
-                .map_err(|e| format!("{}: {}", file.display(), e.message))?
-                .into_iter()
-                .next()
-                .ok_or_else(|| format!("{} has no scenario", file.display()))?,
-            _ => crate::verify::declared_scenario(model)?,
-        }
+        },
+        None => crate::verify::default_scenario(&args.file, model)?,
     };
     let space = lcc_check::mc::verify::state_space(model, &chosen, args.max_states)
         .map_err(|m| format!("scenario `{}`: {}", chosen.name, m.message))?;
