@@ -166,10 +166,6 @@ impl Registry {
         self.lookup(name, arity).is_some()
     }
 
-    pub fn provider_mut(&mut self, id: ProviderId) -> Option<&mut (dyn Provider + 'static)> {
-        self.providers.get_mut(id.0).map(|p| &mut **p)
-    }
-
     /// Calls the provider bound to the call's name/arity. A panicking provider fails the call.
     pub fn call(&mut self, call: &Call<'_>) -> Result<Solutions, ProviderError> {
         let Some(id) = self.lookup(call.name, call.args.len()) else {

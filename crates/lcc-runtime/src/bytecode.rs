@@ -286,13 +286,17 @@ fn show_pat(p: &Pat, names: &[SmolStr]) -> String {
 }
 
 /// Compiles the typed IR.
-pub fn compile(model: &ir::Model) -> Program {
+pub fn program(model: &ir::Model) -> Program {
     let roles = model
         .roles
         .iter()
         .map(|r| RoleCode { name: r.name.clone(), clauses: r.clauses.iter().map(|c| c.0).collect() })
         .collect();
-    let clauses = model.clauses.iter().map(compile_clause).collect();
+    let clauses = model
+        .clauses
+        .iter()
+        .map(|c| compile_clause(c, model.role(c.role).map(|r| r.name.clone()).unwrap_or_default()))
+        .collect();
     let constraints = model
         .constraints
         .iter()
@@ -301,7 +305,7 @@ pub fn compile(model: &ir::Model) -> Program {
     Program { roles, clauses, constraints }
 }
 
-fn compile_clause(clause: &ir::Clause) -> ClauseCode {
+fn compile_clause(clause: &ir::Clause, role_name: SmolStr) -> ClauseCode {
     let mut cx = Emitter { code: Vec::new(), spans: Vec::new() };
     if let Some(body) = &clause.body {
         cx.node(body);
@@ -309,7 +313,7 @@ fn compile_clause(clause: &ir::Clause) -> ClauseCode {
     }
     ClauseCode {
         role: clause.role.0,
-        role_name: SmolStr::default(),
+        role_name,
         params: clause.params.iter().map(pat).collect(),
         self_id: pat(&clause.self_id),
         var_names: clause.vars.iter().map(|v| v.name.clone()).collect(),
@@ -464,19 +468,4 @@ fn goal(cond: &Cond) -> Goal {
         }
         Cond::Error(_) => Goal::Error,
     }
-}
-
-/// Fills in role names (the clause compiler sees only role ids).
-pub fn link(program: &mut Program) {
-    let names: Vec<SmolStr> = program.roles.iter().map(|r| r.name.clone()).collect();
-    for c in &mut program.clauses {
-        c.role_name = names.get(c.role as usize).cloned().unwrap_or_default();
-    }
-}
-
-/// Compiles and links.
-pub fn program(model: &ir::Model) -> Program {
-    let mut p = compile(model);
-    link(&mut p);
-    p
 }

@@ -199,11 +199,6 @@ impl Datacentre {
         self.hosts.get(host).map_or(0, |h| h.vms.len())
     }
 
-    /// Where every VM is (for checking that none is lost or duplicated).
-    pub fn placement(&self) -> Vec<usize> {
-        self.vms.iter().map(|v| v.host).collect()
-    }
-
     /// Whether the VM inventory is exact: every VM on exactly the host it records.
     pub fn inventory_is_exact(&self) -> bool {
         let mut seen = vec![0u32; self.vms.len()];

@@ -359,10 +359,6 @@ impl<'p> Vm<'p> {
     pub fn role_of(&self, p: usize) -> Option<Value> {
         self.peers.get(p).map(|peer| innermost(&peer.frame).role.clone())
     }
-    /// The current role functor of a peer, `None` once it has finished.
-    pub fn role_functor(&self, p: usize) -> Option<&SmolStr> {
-        self.roles.get(p).and_then(Option::as_ref)
-    }
     pub fn is_finished(&self, p: usize) -> bool {
         self.peers.get(p).is_some_and(|peer| peer.frame.ctl == Ctl::Done)
     }

@@ -92,8 +92,18 @@ fn power_saving_empties_hosts_with_the_same_constraints() {
         let out = simulate(&powersave, &config, &mut |_| {}).unwrap();
         assert!(out.stable && out.inventory_exact);
         assert!(out.empty() > empty_at_start, "seed {seed}: no host was emptied");
-        // Packed hosts stay within their capacity.
-        assert!(out.final_loads.iter().all(|&l| l <= config.capacity * 1.5 + 1e-9));
+        // A host that took VMs took them only while they fitted under its capacity (the loads
+        // drift afterwards, by a few percent).
+        for h in 0..config.hosts {
+            if out.final_vm_counts[h] > start.vm_count(h) {
+                assert!(
+                    out.final_loads[h] <= config.capacity * 1.1,
+                    "seed {seed}: h{} packed to {}",
+                    h + 1,
+                    out.final_loads[h]
+                );
+            }
+        }
         let balanced = simulate(&balance, &config, &mut |_| {}).unwrap();
         assert!(out.empty() > balanced.empty(), "seed {seed}: balancing empties as many hosts");
         emptied.push(out.empty());
