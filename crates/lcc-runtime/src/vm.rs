@@ -748,14 +748,6 @@ fn is_idle_server(program: &Program, frame: &Frame) -> bool {
     !firsts.is_empty() && firsts.iter().all(|&pc| matches!(code.instr(pc), Some(Instr::Recv(_))))
 }
 
-fn depth(ctl: &Ctl) -> usize {
-    match ctl {
-        Ctl::Call(f, _) => 1 + depth(&f.ctl),
-        Ctl::Par(bs, _) => bs.iter().map(depth).max().unwrap_or(0),
-        _ => 0,
-    }
-}
-
 fn try_frame(frame: &mut Frame, cx: &mut Cx<'_, '_>) -> Try {
     let Some(code) = cx.program.clause(frame.clause) else { return Try::Disabled };
     let outer_depth = cx.depth;
@@ -1043,7 +1035,8 @@ fn try_event(
                         why.get_or_insert(Why::NoClause(op.role_name.clone()));
                         return false;
                     };
-                    if depth + 1 + depth_of_frame(&frame) > max_depth {
+                    // A frame just entered has no call of its own yet: one level more.
+                    if depth + 1 > max_depth {
                         why.get_or_insert(Why::TooDeep(max_depth));
                         return false;
                     }
@@ -1087,10 +1080,6 @@ fn try_event(
             EventTry::Disabled
         }
     }
-}
-
-fn depth_of_frame(frame: &Frame) -> usize {
-    depth(&frame.ctl)
 }
 
 fn solve_guard<'a>(
