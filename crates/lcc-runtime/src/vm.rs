@@ -207,6 +207,9 @@ impl Rng {
 
 struct Peer {
     id: Value,
+    /// A peer executed by another agent (see [`Vm::add_remote`]): never stepped here; what is
+    /// sent to it goes to the outbox.
+    remote: bool,
     frame: Frame,
     mailbox: Vec<Msg>,
     /// Reasons of the last attempt that found nothing enabled.
@@ -267,6 +270,18 @@ pub struct Vm<'p> {
     ready: VecDeque<usize>,
     waiting_roles: Vec<usize>,
     waiting_calls: Vec<usize>,
+    /// Messages sent to remote peers, for the agent to carry.
+    outbox: Vec<Outgoing>,
+}
+
+/// A message for a peer that another agent executes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outgoing {
+    pub from: Value,
+    pub to: Value,
+    pub from_role: SmolStr,
+    pub to_role: SmolStr,
+    pub content: Value,
 }
 
 /// A run that cannot start.
@@ -309,6 +324,7 @@ impl<'p> Vm<'p> {
             }
             peers.push(Peer {
                 id: spec.id.clone(),
+                remote: false,
                 frame,
                 mailbox: Vec::new(),
                 blocked: Vec::new(),
@@ -333,6 +349,7 @@ impl<'p> Vm<'p> {
             ready,
             waiting_roles: Vec::new(),
             waiting_calls: Vec::new(),
+            outbox: Vec::new(),
         })
     }
 
@@ -364,7 +381,154 @@ impl<'p> Vm<'p> {
     }
     /// Messages in flight.
     pub fn in_flight(&self) -> usize {
-        self.peers.iter().map(|p| p.mailbox.len()).sum()
+        self.peers.iter().map(|p| p.mailbox.len()).sum::<usize>() + self.outbox.len()
+    }
+
+    /// Adds a peer that another agent executes (found in the role registry), or returns the
+    /// index it already has. It is never stepped here: it takes part in discovery with the
+    /// role [`Vm::set_remote_role`] gives it, and messages to it go to [`Vm::take_outbox`].
+    pub fn add_remote(&mut self, id: Value) -> usize {
+        if let Some(&p) = self.ids.get(&id) {
+            return p;
+        }
+        let p = self.peers.len();
+        self.ids.insert(id.clone(), p);
+        self.peer_ids.push(id.clone());
+        self.roles.push(None);
+        self.peers.push(Peer {
+            id,
+            remote: true,
+            frame: placeholder(),
+            mailbox: Vec::new(),
+            blocked: Vec::new(),
+            reported: Vec::new(),
+            asleep: true,
+        });
+        p
+    }
+
+    pub fn is_remote(&self, p: usize) -> bool {
+        self.peers.get(p).is_some_and(|peer| peer.remote)
+    }
+
+    /// Sets the role a remote peer currently plays (`None`: none, it left discovery). Peers
+    /// that waited for a partner in some role are woken when it changes.
+    pub fn set_remote_role(&mut self, p: usize, role: Option<SmolStr>) {
+        if !self.is_remote(p) || self.roles.get(p) == Some(&role) {
+            return;
+        }
+        if let Some(slot) = self.roles.get_mut(p) {
+            *slot = role;
+        }
+        for q in std::mem::take(&mut self.waiting_roles) {
+            if let Some(peer) = self.peers.get_mut(q) {
+                wake(peer, q, &mut self.ready);
+            }
+        }
+    }
+
+    /// Messages sent to remote peers since the last call.
+    pub fn take_outbox(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Puts a message from peer `from` (local or remote) into the mailbox of local peer `to`
+    /// and wakes it. False when `to` is not a local peer.
+    pub fn deliver(
+        &mut self,
+        from: usize,
+        to: usize,
+        from_role: SmolStr,
+        to_role: SmolStr,
+        content: Value,
+    ) -> bool {
+        match self.peers.get_mut(to) {
+            Some(peer) if !peer.remote && from < self.peer_ids.len() => {
+                peer.mailbox.push(Msg { from, from_role, to_role, content });
+                wake(peer, to, &mut self.ready);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The roles a local peer is playing: the role of every running role call, outermost
+    /// first (a message addressed to one of them can be taken some day).
+    pub fn active_roles(&self, p: usize) -> Vec<SmolStr> {
+        fn walk(frame: &Frame, out: &mut Vec<SmolStr>) {
+            if frame.ctl == Ctl::Done {
+                return;
+            }
+            out.push(frame.functor.clone());
+            fn calls<'a>(ctl: &'a Ctl, out: &mut Vec<&'a Frame>) {
+                match ctl {
+                    Ctl::Call(f, _) => out.push(f),
+                    Ctl::Par(bs, _) => bs.iter().for_each(|b| calls(b, out)),
+                    _ => {}
+                }
+            }
+            let mut inner = Vec::new();
+            calls(&frame.ctl, &mut inner);
+            for f in inner {
+                walk(f, out);
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(peer) = self.peers.get(p).filter(|peer| !peer.remote) {
+            walk(&peer.frame, &mut out);
+        }
+        out
+    }
+
+    /// Whether a local peer waits for nothing in particular: finished, or an idle server
+    /// (at the first receive of its role with nothing pending).
+    pub fn is_at_rest(&self, p: usize) -> bool {
+        self.peers.get(p).is_some_and(|peer| {
+            !peer.remote
+                && (peer.frame.ctl == Ctl::Done
+                    || (peer.mailbox.is_empty() && is_idle_server(self.program, &peer.frame)))
+        })
+    }
+
+    /// Abandons what local peer `p` is doing and starts it afresh as `role`: the failure path
+    /// of an interaction whose partner never answered. Messages in its mailbox addressed to
+    /// roles it no longer plays are dropped and returned (for the log).
+    pub fn abandon(&mut self, p: usize, role: &Value) -> Result<Vec<Msg>, StartError> {
+        let program = self.program;
+        let Some(peer) = self.peers.get_mut(p).filter(|peer| !peer.remote) else {
+            return Err(StartError { message: format!("peer #{p} is not executed here"), help: None });
+        };
+        let (name, arity) = role.functor().unwrap_or(("", 0));
+        let frame = program
+            .role_named(name)
+            .and_then(|r| program.clause_for(r, arity))
+            .and_then(|c| enter(program, c, role, &peer.id, &peer.id))
+            .ok_or_else(|| StartError {
+                message: format!("peer {}: role {role} has no clause whose head matches it", peer.id),
+                help: None,
+            })?;
+        let functor = frame.functor.clone();
+        peer.frame = frame;
+        peer.blocked.clear();
+        peer.reported.clear();
+        let (kept, dropped): (Vec<Msg>, Vec<Msg>) =
+            std::mem::take(&mut peer.mailbox).into_iter().partition(|m| m.to_role == functor);
+        peer.mailbox = kept;
+        peer.asleep = true;
+        wake(peer, p, &mut self.ready);
+        // A fresh frame has no role call running: its own role is the current one.
+        let role_after = Some(functor);
+        if self.roles.get(p) != Some(&role_after) {
+            if let Some(slot) = self.roles.get_mut(p) {
+                *slot = role_after;
+            }
+            for q in std::mem::take(&mut self.waiting_roles) {
+                if let Some(peer) = self.peers.get_mut(q) {
+                    wake(peer, q, &mut self.ready);
+                }
+            }
+        }
+        Ok(dropped)
     }
 
     /// Tries to make one step of peer `p`. With a filter, a step is taken only if the filter
@@ -421,15 +585,25 @@ impl<'p> Vm<'p> {
                 }
                 let mut actions = fired.actions;
                 if role_after.is_none() {
-                    actions.push(Action::Done { peer: my_id });
+                    actions.push(Action::Done { peer: my_id.clone() });
                 }
                 let span = self.program.clause(fired.clause).map_or_else(Span::default, |c| c.span(fired.pc));
                 self.steps += 1;
                 if let Some((to, msg)) = fired.sent
                     && let Some(q) = self.peers.get_mut(to)
                 {
-                    q.mailbox.push(msg);
-                    wake(q, to, &mut self.ready);
+                    if q.remote {
+                        self.outbox.push(Outgoing {
+                            from: my_id.clone(),
+                            to: q.id.clone(),
+                            from_role: msg.from_role,
+                            to_role: msg.to_role,
+                            content: msg.content,
+                        });
+                    } else {
+                        q.mailbox.push(msg);
+                        wake(q, to, &mut self.ready);
+                    }
                 }
                 let role_changed = self.roles.get(p) != Some(&role_after);
                 if let Some(slot) = self.roles.get_mut(p) {
@@ -568,7 +742,7 @@ impl<'p> Vm<'p> {
     /// every peer has finished or is an idle server with nothing pending.
     pub fn classify(&self) -> Ending {
         let mut success = true;
-        for peer in &self.peers {
+        for peer in self.peers.iter().filter(|p| !p.remote) {
             if peer.frame.ctl == Ctl::Done {
                 continue;
             }
@@ -590,6 +764,7 @@ impl<'p> Vm<'p> {
     pub fn report(&self) -> Vec<PeerReport> {
         self.peers
             .iter()
+            .filter(|peer| !peer.remote)
             .map(|peer| {
                 let status = if peer.frame.ctl == Ctl::Done {
                     Status::Finished
