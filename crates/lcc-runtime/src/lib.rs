@@ -3,6 +3,7 @@
 //! calling external constraints through the constraint ABI ([`abi`]).
 
 pub mod abi;
+pub mod agent;
 pub mod bytecode;
 pub mod plot;
 pub mod process;
