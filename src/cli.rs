@@ -26,6 +26,43 @@ pub enum Command {
     Lsp(LspArgs),
     Run(RunArgs),
     Simulate(SimulateArgs),
+    Agent(AgentArgs),
+}
+
+/// Run a host agent: execute an allow-listed model with other hosts' agents over NATS.
+///
+/// The agent executes its host's peers (`peers` in the config) and finds the other peers in
+/// a role registry with leases, so that hosts negotiate among themselves with no central
+/// controller. Every message is signed with the host's ed25519 key and checked against the
+/// public keys of the config; what fails a check is rejected and logged. Constraints of the
+/// model are answered by this host's library, from its hypervisor (in-memory, or libvirt when
+/// built with the `libvirt` feature). Events are logged as JSON lines (`log`). See
+/// docs/agents.md for the protocol, the failure path and a two-site setup.
+///
+/// Exit status: 0 when the agent stopped (stop_after_ms), 2 when it could not start (the
+/// config, the model, the key, the server). A transport that fails later is logged and
+/// retried.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, about = "Run a host agent (NATS transport, signed messages, host library)")]
+#[command(after_long_help = lcc_runtime::agent::config::REFERENCE)]
+#[command(after_help = "Examples:
+  lcc agent --keygen pm1.key            (writes a key, prints its public half)
+  lcc agent --hash stdlib/vm/balance.lcc  (the hash for [models] allow)
+  lcc agent --config pm1.toml
+Run `lcc agent --help` for every key of the configuration file.
+")]
+pub struct AgentArgs {
+    /// The agent's configuration file (TOML; every key is listed by --help)
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["keygen", "hash"])]
+    pub config: Option<PathBuf>,
+
+    /// Write a new signing key to FILE (refuses to overwrite) and print its public key
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "hash"])]
+    pub keygen: Option<PathBuf>,
+
+    /// Print the SHA-256 of model files, as [models] allow lists them
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["config", "keygen"])]
+    pub hash: Vec<PathBuf>,
 }
 
 /// Run the language server on standard input and output.
@@ -417,6 +454,16 @@ pub struct SimulateArgs {
     /// How far a VM's load drifts per interval, as a fraction of its initial load
     #[arg(long, value_name = "FRACTION", default_value_t = 0.01)]
     pub drift: f64,
+
+    /// Initial VM loads, drawn uniformly from MIN:MAX (percent of one host's CPU)
+    #[arg(long, value_name = "MIN:MAX", default_value = "5:25")]
+    pub vm_load: String,
+
+    /// Write the initial placement as libvirt test-driver node files DIR/h1.xml, DIR/h2.xml, ...
+    /// (one per host, each VM a domain with its load): the hosts of `lcc agent` for the same
+    /// seed and loads
+    #[arg(long, value_name = "DIR")]
+    pub export_nodes: Option<PathBuf>,
 
     /// What a host can carry, in percent of one CPU (how far the power-saving policy packs)
     #[arg(long, value_name = "PERCENT", default_value_t = 90.0)]

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod agent;
 mod check;
 mod cli;
 mod explain;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
             Command::Lsp(args) => lsp::run(&args),
             Command::Run(args) => run::run(&args),
             Command::Simulate(args) => simulate::run(&args),
+            Command::Agent(args) => agent::run(&args),
         }
     });
     match worker.map(|handle| handle.join()) {

@@ -36,6 +36,7 @@ fn execute(args: &SimulateArgs) -> Result<Status, String> {
     if !(args.capacity.is_finite() && args.capacity > 0.0) {
         return Err(format!("--capacity must be a positive percentage (got {})", args.capacity));
     }
+    let vm_load = parse_vm_load(&args.vm_load)?;
     let source = input::read_source(&args.file).map_err(|e| e.to_string())?;
     let (model, diagnostics) = lcc_check::check_source(&source.text);
     input::refuse_errors(&source, &diagnostics, "simulated")?;
@@ -50,8 +51,11 @@ fn execute(args: &SimulateArgs) -> Result<Status, String> {
         capacity: args.capacity,
         max_ticks: args.max_ticks,
         stable_ticks: args.stable_ticks.max(1),
-        ..Config::default()
+        vm_load,
     };
+    if let Some(dir) = &args.export_nodes {
+        export_nodes(dir, &config)?;
+    }
     // On a terminal, a progress bar (indicatif draws only there); `--progress always` elsewhere
     // (a CI log) prints a plain line every tenth of the way instead.
     let on_terminal = std::io::stderr().is_terminal();
@@ -175,4 +179,33 @@ fn execute(args: &SimulateArgs) -> Result<Status, String> {
     } else {
         Status::Inconclusive
     })
+}
+
+fn parse_vm_load(text: &str) -> Result<(f64, f64), String> {
+    let bad =
+        || format!("--vm-load `{text}`: expected MIN:MAX, two numbers with 0 <= MIN <= MAX (like 5:25)");
+    let (lo, hi) = text.split_once(':').ok_or_else(bad)?;
+    let (lo, hi): (f64, f64) = (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
+    if lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi { Ok((lo, hi)) } else { Err(bad()) }
+}
+
+/// The initial placement as libvirt test-driver node files, one per host.
+fn export_nodes(dir: &std::path::Path, config: &Config) -> Result<(), String> {
+    use lcc_runtime::agent::hypervisor::{domain_xml, uuid_for};
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let dc = lcc_runtime::sim::Datacentre::new(config);
+    let mut nodes = vec![String::new(); config.hosts];
+    for (host, name, load) in dc.placement() {
+        if let Some(node) = nodes.get_mut(host) {
+            node.push_str(&domain_xml(&name, &uuid_for(&name), 262_144, 1, load));
+        }
+    }
+    for (i, domains) in nodes.iter().enumerate() {
+        let path = dir.join(format!("h{}.xml", i + 1));
+        let text = format!(
+            "<node>\n<cpu><nodes>1</nodes><sockets>1</sockets><cores>8</cores><threads>1</threads><active>8</active><mhz>2000</mhz></cpu>\n<memory>67108864</memory>\n{domains}</node>\n"
+        );
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
 }

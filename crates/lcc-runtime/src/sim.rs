@@ -160,6 +160,13 @@ impl Datacentre {
         self.average = self.loads().iter().sum::<f64>() / active as f64;
     }
 
+    /// Every VM: its host's index, its name (`vm1`, ...) and its current load.
+    pub fn placement(&self) -> Vec<(usize, String, f64)> {
+        (0..self.vms.len())
+            .filter_map(|v| self.vms.get(v).map(|vm| (vm.host, format!("vm{}", v + 1), self.vm_load(v))))
+            .collect()
+    }
+
     pub fn host_ids(&self) -> &[Value] {
         &self.ids
     }
