@@ -38,13 +38,14 @@ fn help_describes_lcc_and_only_the_commands_that_exist() {
     let out = lcc(&["--help"]);
     assert_eq!(out.code, 0);
     assert!(out.stdout.contains("Lightweight Coordination Calculus"), "{}", out.stdout);
-    for exists in ["check", "fmt", "verify", "viz", "lsp", "run", "simulate"] {
+    for exists in ["check", "fmt", "verify", "viz", "lsp", "run", "simulate", "agent"] {
         assert!(out.stdout.contains(&format!("  {exists} ")), "`{exists}` is missing:\n{}", out.stdout);
     }
-    // `lcc agent` comes with its own issue.
-    assert!(!out.stdout.contains("  agent "), "`agent` must not exist yet");
     let out = lcc(&["agent"]);
-    assert_eq!(out.code, 2, "`lcc agent` must be a usage error");
+    assert_eq!(out.code, 2, "`lcc agent` without a config is a usage error");
+    assert!(out.stderr.contains("--config"), "{}", out.stderr);
+    let out = lcc(&["deploy"]);
+    assert_eq!(out.code, 2);
     assert!(out.stderr.contains("unrecognized subcommand"), "{}", out.stderr);
 }
 
