@@ -83,6 +83,11 @@ fn offline_migration_moves_a_service_vm_from_site_1_to_site_2() {
     for (uuid, hosts) in cluster.placements() {
         assert_eq!(hosts.len(), 1, "VM {uuid} is on {hosts:?}");
     }
+    // And libvirt says the same: each host's test-driver state, read back through libvirt.
+    #[cfg(feature = "libvirt")]
+    for host in ["pm1", "pm2", "pm3", "pm4"] {
+        assert_eq!(cluster.test_driver_domains(host), cluster.inventory(host), "{host}'s libvirt state");
+    }
 }
 
 /// What `lcc simulate` ends with for a seed: the final load of every host.

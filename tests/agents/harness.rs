@@ -372,6 +372,20 @@ impl Cluster {
             .collect()
     }
 
+    /// The host's domains as libvirt's test driver has them once the agent is gone: the node
+    /// file opened again with the agent's state file (what a libvirtd that outlived the agent
+    /// would hold). name -> (uuid, running, load).
+    #[cfg(feature = "libvirt")]
+    pub fn test_driver_domains(&self, host: &str) -> BTreeMap<String, (String, bool, f64)> {
+        use lcc_runtime::agent::hypervisor::Hypervisor;
+        let node = self.dir.path().join(format!("{host}.xml"));
+        let state = self.dir.path().join(format!("{host}.state")).join("domains.json");
+        let mut libvirt =
+            lcc_runtime::agent::libvirt::Libvirt::open(&format!("test://{}", node.display()), Some(state))
+                .unwrap();
+        libvirt.domains().unwrap().into_iter().map(|d| (d.name, (d.uuid, d.running, d.load))).collect()
+    }
+
     /// Every uuid with the hosts that have it.
     pub fn placements(&self) -> BTreeMap<String, BTreeSet<String>> {
         let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

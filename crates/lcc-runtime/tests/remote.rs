@@ -239,6 +239,12 @@ fn active_roles_and_rest_follow_nested_calls_servers_and_blocked_peers() {
 fn abandon_restarts_a_blocked_peer_and_keeps_only_messages_for_its_role() {
     let p = program(ASK);
     let (mut vm, b) = asker_waiting_for_remote(&p);
+    // Given up on while waiting for the reply: it is woken and asks again.
+    assert!(vm.abandon(0, &Value::atom("asker")).unwrap().is_empty());
+    assert_eq!(run_woken(&mut vm), ["send(a, b, ask(1))"]);
+    assert_eq!(vm.take_outbox()[0].content, v("ask(1)"));
+    assert!(!vm.is_at_rest(0));
+
     assert!(vm.deliver(b, 0, "answerer".into(), "other".into(), v("noise(1)")));
     assert!(vm.deliver(b, 0, "answerer".into(), "asker".into(), v("reply(5)")));
 
