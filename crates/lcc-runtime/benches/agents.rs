@@ -7,13 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use lcc_runtime::agent::config::{Config, model_hash};
-use lcc_runtime::agent::hostlib::Log;
+use lcc_runtime::agent::hostlib::{Log, MemoryLog};
 use lcc_runtime::agent::transport::Hub;
 use lcc_runtime::agent::trust::{Envelope, Gate, HostKey, KeyRing, Limits, seal};
 use lcc_runtime::agent::{Agent, now_ms};
-use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Two peers passing a counter back and forth, found by discovery.
@@ -54,20 +53,6 @@ fn sign_and_check() {
     );
 }
 
-/// A `Write` whose lines are counted.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn two_agents() {
     let dir = std::env::temp_dir().join(format!("lcc-bench-agents-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -90,18 +75,13 @@ fn two_agents() {
         let path = dir.join(format!("{host}.toml"));
         std::fs::write(&path, text).unwrap();
         let config = Config::load(&path).unwrap();
-        let lines = Lines::default();
-        logs.push(lines.clone());
-        let log = Log::new(host, Box::new(lines));
+        let (log, lines) = Log::in_memory(host);
+        logs.push(lines);
         let mut agent = Agent::new(config, Box::new(hub.connect()), log).unwrap();
         let stop = Arc::clone(&stop);
         threads.push(std::thread::spawn(move || agent.run(&stop).unwrap()));
     }
-    let count = |logs: &[Lines]| -> usize {
-        logs.iter()
-            .map(|l| String::from_utf8_lossy(&l.0.lock().unwrap()).matches("\"event\":\"recv\"").count())
-            .sum()
-    };
+    let count = |logs: &[MemoryLog]| -> usize { logs.iter().map(|l| l.events("recv").len()).sum() };
     // The agents listen for one lease before they act.
     std::thread::sleep(Duration::from_millis(600));
     let (start, before) = (Instant::now(), count(&logs));

@@ -303,14 +303,8 @@ impl Datacentre {
                 let avg = self.average();
                 let vms = self.hosts.get(host).map(|h| h.vms.clone()).unwrap_or_default();
                 let pick = if load > avg && !maintenance {
-                    // A VM whose move keeps this host at or above the lower threshold, at random
-                    // (seeded) so that an offer refused for its size is not the only one ever
-                    // made; one no bigger than the excess over the average if there is one.
-                    let movable: Vec<usize> =
-                        vms.iter().copied().filter(|&v| load - self.vm_load(v) >= lower).collect();
-                    let within: Vec<usize> =
-                        movable.iter().copied().filter(|&v| self.vm_load(v) <= load - avg).collect();
-                    let from = if within.is_empty() { movable } else { within };
+                    let sized: Vec<(usize, f64)> = vms.iter().map(|&v| (v, self.vm_load(v))).collect();
+                    let from = vms_to_offer(load, avg, lower, &sized);
                     let i = self.rng.below(from.len());
                     from.get(i).copied()
                 } else {
@@ -348,7 +342,7 @@ impl Datacentre {
                 if let Some(h) = self.hosts.get_mut(to) {
                     h.vms.push(vm);
                     // The VM arrived: its reservation (the first one of about its size) lapses.
-                    if let Some(i) = h.reserved.iter().position(|r| (r.1 - size).abs() < 0.01 + 0.02 * size) {
+                    if let Some(i) = h.reserved.iter().position(|r| reservation_fits(r.1, size)) {
                         h.reserved.remove(i);
                     }
                 }
@@ -378,8 +372,26 @@ impl Datacentre {
     }
 }
 
-fn round2(x: f64) -> f64 {
+/// Loads as the host library reports them: two decimals.
+pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+/// The VMs an overloaded host of load `load` may offer, from `(vm, its load)`: those whose
+/// move keeps the host at or above the lower threshold, and among them those no bigger than
+/// the excess over the average if there are any. The caller picks one at random, so that an
+/// offer refused for its size is not the only one ever made. Shared by the simulation and the
+/// agents' host library, so that both run the same policy.
+pub fn vms_to_offer<T: Copy>(load: f64, average: f64, lower: f64, vms: &[(T, f64)]) -> Vec<T> {
+    let movable: Vec<(T, f64)> = vms.iter().copied().filter(|&(_, l)| load - l >= lower).collect();
+    let within: Vec<T> = movable.iter().filter(|&&(_, l)| l <= load - average).map(|&(v, _)| v).collect();
+    if within.is_empty() { movable.into_iter().map(|(v, _)| v).collect() } else { within }
+}
+
+/// Whether an arriving VM of `size` is the one a reservation of `reserved` was made for (sizes
+/// are reported rounded, so about its size).
+pub fn reservation_fits(reserved: f64, size: f64) -> bool {
+    (reserved - size).abs() < 0.01 + 0.02 * size
 }
 
 fn vm_index(v: &Value) -> Option<usize> {

@@ -5,44 +5,20 @@
 
 use lcc_runtime::agent::Agent;
 use lcc_runtime::agent::config::{Config, model_hash};
-use lcc_runtime::agent::hostlib::Log;
+use lcc_runtime::agent::hostlib::{Log, MemoryLog};
 use lcc_runtime::agent::hypervisor::{domain_xml, uuid_for};
 use lcc_runtime::agent::transport::Hub;
 use lcc_runtime::agent::trust::HostKey;
-use serde_json::Value as Json;
-use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn events(&self, name: &str) -> Vec<Json> {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Json>(l).ok())
-            .filter(|e| e["event"] == name)
-            .collect()
-    }
-    /// VM names in the last inventory.
-    fn vms(&self) -> Vec<String> {
-        self.events("inventory").last().map_or_else(Vec::new, |e| {
-            e["domains"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect()
-        })
-    }
+/// VM names in the last inventory of a log.
+fn vms(log: &MemoryLog) -> Vec<String> {
+    log.events("inventory").last().map_or_else(Vec::new, |e| {
+        e["domains"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect()
+    })
 }
 
 fn write_config(dir: &Path, host: &str, vms: &[&str], ring: &str) -> Config {
@@ -82,19 +58,19 @@ fn two_agents_on_the_embedded_transport_share_the_load() {
     let mut threads = Vec::new();
     for (host, vms) in placements {
         let config = write_config(&dir, host, vms, &ring);
-        let lines = Lines::default();
-        logs.push(lines.clone());
-        let mut agent = Agent::new(config, Box::new(hub.connect()), Log::new(host, Box::new(lines))).unwrap();
+        let (log, lines) = Log::in_memory(host);
+        logs.push(lines);
+        let mut agent = Agent::new(config, Box::new(hub.connect()), log).unwrap();
         let stop = Arc::clone(&stop);
         threads.push(std::thread::spawn(move || agent.run(&stop)));
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !(logs[0].vms().len() == 2 && logs[1].vms().len() == 2) {
+    while !(vms(&logs[0]).len() == 2 && vms(&logs[1]).len() == 2) {
         assert!(
             Instant::now() < deadline,
             "the load was never shared: h1 {:?}, h2 {:?}",
-            logs[0].vms(),
-            logs[1].vms()
+            vms(&logs[0]),
+            vms(&logs[1])
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -102,7 +78,7 @@ fn two_agents_on_the_embedded_transport_share_the_load() {
     for t in threads {
         t.join().unwrap().unwrap();
     }
-    let mut all: Vec<String> = logs.iter().flat_map(|l| l.vms()).collect();
+    let mut all: Vec<String> = logs.iter().flat_map(vms).collect();
     all.sort();
     assert_eq!(all, ["vm1", "vm2", "vm3", "vm4"], "every VM once");
     // Same site, and the target offers live migration: tried first, then the offline move

@@ -27,6 +27,7 @@ use super::transport::Transport;
 use super::trust::{Envelope, Gate, HostKey, KeyRing, Limits, Sequence, seal};
 use super::{AgentError, Entry, host_channel, now_ms};
 use crate::abi::{Call, ProviderError, Registry, Solutions};
+use crate::sim::round2;
 use crate::value::Value;
 use crate::vm::{Outgoing, Rng};
 use crate::wire::value_to_json;
@@ -83,9 +84,42 @@ impl Log {
         let _ = sink.flush();
     }
 
+    /// A log kept in memory, and the handle that reads it (agents run in one process: tests
+    /// and benchmarks).
+    pub fn in_memory(host: &str) -> (Log, MemoryLog) {
+        let memory = MemoryLog::default();
+        (Log::new(host, Box::new(memory.clone())), memory)
+    }
+
     /// A message refused: `code` is stable (`bad-signature`, `replayed`, ...).
     pub fn reject(&self, from: &str, code: &str, reason: &str) {
         self.event("rejected", json!({ "from": from, "code": code, "reason": reason }));
+    }
+}
+
+/// The lines of a [`Log::in_memory`].
+#[derive(Clone, Default)]
+pub struct MemoryLog(Arc<Mutex<Vec<u8>>>);
+
+impl MemoryLog {
+    /// The events logged so far named `event` (every event when it is empty).
+    pub fn events(&self, event: &str) -> Vec<Json> {
+        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Json>(line).ok())
+            .filter(|e| event.is_empty() || e.get("event").and_then(Json::as_str) == Some(event))
+            .collect()
+    }
+}
+
+impl Write for MemoryLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -134,6 +168,9 @@ pub struct Host {
     pub log: Log,
     /// Peer text -> entry, verified.
     directory: HashMap<String, Entry>,
+    /// The stored bytes each directory entry was verified from: an entry read again unchanged
+    /// (the registry is read every few milliseconds) is not verified again.
+    verified: HashMap<String, Vec<u8>>,
     /// Model messages that arrived while a constraint waited for a host reply.
     inbox: VecDeque<Envelope>,
     /// Host-protocol replies by request id.
@@ -188,6 +225,7 @@ impl Host {
             seq: Sequence::starting_now(),
             log,
             directory: HashMap::new(),
+            verified: HashMap::new(),
             inbox: VecDeque::new(),
             replies: HashMap::new(),
             local_peers: specs.iter().map(|s| s.id.clone()).collect(),
@@ -243,7 +281,7 @@ impl Host {
         tick_of(now_ms(), self.interval_ms)
     }
 
-    pub fn entered_role(&mut self, peer: &Value, _role: Option<&str>) {
+    pub fn entered_role(&mut self, peer: &Value) {
         let tick = self.tick();
         self.role_tick.insert(peer.clone(), tick);
     }
@@ -500,11 +538,20 @@ impl Host {
             }
         };
         let mut fresh = HashMap::new();
+        let mut verified = HashMap::new();
         for (key, bytes) in entries {
+            if self.verified.get(&key) == Some(&bytes)
+                && let Some(entry) = self.directory.remove(&key)
+            {
+                fresh.insert(key.clone(), entry);
+                verified.insert(key, bytes);
+                continue;
+            }
             let problem = match super::trust::verify_signed(&self.ring, self.limits, &bytes) {
                 Ok(envelope) if envelope.kind == "announce" => match Entry::from_json(&envelope.body) {
                     Some(entry) if entry.host == envelope.from && entry.peer.to_string() == key => {
-                        fresh.insert(key, entry);
+                        fresh.insert(key.clone(), entry);
+                        verified.insert(key, bytes);
                         continue;
                     }
                     _ => (envelope.from, "impostor", format!("registry entry `{key}` is not its signer's")),
@@ -524,6 +571,7 @@ impl Host {
             }
         }
         self.directory = fresh;
+        self.verified = verified;
     }
 
     pub fn directory_entries(&self) -> Vec<Entry> {
@@ -623,7 +671,7 @@ impl Host {
     }
 
     fn release_reservation(&mut self, size: f64) {
-        if let Some(i) = self.reserved.iter().position(|r| (r.0 - size).abs() < 0.01 + 0.02 * size) {
+        if let Some(i) = self.reserved.iter().position(|r| crate::sim::reservation_fits(r.0, size)) {
             self.reserved.remove(i);
         }
     }
@@ -820,11 +868,10 @@ impl Host {
         let avg = self.average();
         let lower = self.policy.lower * avg;
         let running: Vec<Domain> = self.domains().into_iter().filter(|d| d.running).collect();
-        let movable: Vec<&Domain> = running.iter().filter(|d| load - d.load >= lower).collect();
-        let within: Vec<&Domain> = movable.iter().copied().filter(|d| d.load <= load - avg).collect();
-        let from = if within.is_empty() { movable } else { within };
+        let sized: Vec<(usize, f64)> = running.iter().enumerate().map(|(i, d)| (i, d.load)).collect();
+        let from = crate::sim::vms_to_offer(load, avg, lower, &sized);
         let i = self.rng.below(from.len());
-        from.get(i).map(|d| (*d).clone())
+        from.get(i).and_then(|&d| running.get(d)).cloned()
     }
 
     /// `migrate/2`: live within a site where the target offers it, else by the adopt protocol.
@@ -994,10 +1041,6 @@ fn number(v: &Value) -> Option<f64> {
         Value::Float(x) => Some(*x),
         _ => None,
     }
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 fn name_hash(name: &str) -> u64 {

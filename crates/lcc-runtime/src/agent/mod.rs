@@ -277,7 +277,7 @@ impl Agent {
                     roles_changed = true;
                     let mut host = lock(&self.host);
                     let id = vm.peer_id(p).cloned().unwrap_or(Value::Unbound);
-                    host.entered_role(&id, role.as_deref());
+                    host.entered_role(&id);
                     host.log.event(
                         "role",
                         json!({ "peer": id.to_string(), "role": vm.role_of(p).map(|r| r.to_string()) }),
