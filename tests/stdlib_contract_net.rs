@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{json_lines, lcc, python3, trace_actions, trace_peer};
+use common::{JsonRun, lcc, python3};
 use serde_json::Value;
 
 const MODEL: &str = "stdlib/market/contract_net.lcc";
@@ -21,11 +21,14 @@ const PEERS: &str =
     "a(manager(vm1, [h2, h3, h4]), h1), a(contractor, h2), a(contractor, h3), a(contractor, h4)";
 const BIDS: &str = "python3 tests/fixtures/contract_net/bids.py";
 
-/// A finished `lcc run --trace json`: every line parsed, the last one the `end` event.
-struct Run {
-    lines: Vec<Value>,
-    /// The command line, for failure messages.
-    args: Vec<String>,
+/// A finished `lcc run` of the model (the shared [`JsonRun`], with this model's questions).
+struct Run(JsonRun);
+
+impl std::ops::Deref for Run {
+    type Target = JsonRun;
+    fn deref(&self) -> &JsonRun {
+        &self.0
+    }
 }
 
 impl Run {
@@ -33,24 +36,7 @@ impl Run {
     fn new(args: &[&str]) -> Run {
         let mut all = vec!["run", MODEL, "--peers", PEERS, "--trace", "json"];
         all.extend_from_slice(args);
-        let out = lcc(&all);
-        assert_eq!(out.code, 0, "lcc {all:?} did not end in success:\n{}\n{}", out.stdout, out.stderr);
-        let lines = json_lines(&out.stdout);
-        Run { lines, args: all.iter().map(|a| a.to_string()).collect() }
-    }
-
-    fn end(&self) -> &Value {
-        self.lines.last().unwrap()
-    }
-
-    /// The actions of every step, in order.
-    fn actions(&self) -> Vec<String> {
-        trace_actions(&self.lines)
-    }
-
-    /// The actions that start with `prefix` (`send(h1, h2, `), in order.
-    fn matching(&self, prefix: &str) -> Vec<String> {
-        self.actions().into_iter().filter(|a| a.starts_with(prefix)).collect()
+        Run(JsonRun::new(&all))
     }
 
     /// The `kind` actions (`send`, `recv`, `call`) of message or constraint `name`, sorted:
@@ -63,11 +49,6 @@ impl Run {
             .collect();
         found.sort();
         found
-    }
-
-    /// The final report of a peer in the `end` event.
-    fn peer(&self, id: &str) -> &Value {
-        trace_peer(&self.lines, id)
     }
 
     /// The run ended in success with every peer finished and no message left in a mailbox.

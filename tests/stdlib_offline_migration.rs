@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::{json_lines, lcc, python3, root, trace_actions, trace_peer};
+use common::{JsonRun, lcc, python3, root};
 use serde_json::Value;
 
 const MODEL: &str = "stdlib/vm/offline_migration.lcc";
@@ -56,11 +56,14 @@ fn property<'a>(scenario: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no property `{name}` in {scenario}"))
 }
 
-/// A finished `lcc run MODEL --trace json`: every line parsed, the last one the `end` event.
-struct Run {
-    lines: Vec<Value>,
-    /// The command line, for failure messages.
-    args: Vec<String>,
+/// A finished `lcc run` of the model (the shared [`JsonRun`], with this model's questions).
+struct Run(JsonRun);
+
+impl std::ops::Deref for Run {
+    type Target = JsonRun;
+    fn deref(&self) -> &JsonRun {
+        &self.0
+    }
 }
 
 impl Run {
@@ -68,26 +71,9 @@ impl Run {
     fn new(args: &[&str]) -> Run {
         let mut all = vec!["run", MODEL, "--trace", "json"];
         all.extend_from_slice(args);
-        let out = lcc(&all);
-        assert_eq!(out.code, 0, "lcc {all:?} did not end in success:\n{}\n{}", out.stdout, out.stderr);
-        let lines = json_lines(&out.stdout);
-        let run = Run { lines, args: all.iter().map(|a| a.to_string()).collect() };
+        let run = Run(JsonRun::new(&all));
         assert_eq!(run.end()["ending"], "success", "{:?}: {}", run.args, run.end());
         run
-    }
-
-    fn end(&self) -> &Value {
-        self.lines.last().unwrap()
-    }
-
-    /// The actions of every step, in order.
-    fn actions(&self) -> Vec<String> {
-        trace_actions(&self.lines)
-    }
-
-    /// The actions that start with `prefix` (`call(c1, redirect(`), in order.
-    fn matching(&self, prefix: &str) -> Vec<String> {
-        self.actions().into_iter().filter(|a| a.starts_with(prefix)).collect()
     }
 
     /// Where `action` is in [`Run::actions`]; it must occur exactly once.
@@ -103,11 +89,6 @@ impl Run {
             found.len()
         );
         found[0]
-    }
-
-    /// The final report of a peer in the `end` event.
-    fn peer(&self, id: &str) -> &Value {
-        trace_peer(&self.lines, id)
     }
 
     /// Peer `id` ended with `status` (`finished`, `idle`) and read every message sent to it.

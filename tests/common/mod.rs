@@ -204,3 +204,39 @@ pub fn trace_peer<'a>(lines: &'a [serde_json::Value], id: &str) -> &'a serde_jso
         .and_then(|peers| peers.iter().find(|p| p["id"] == id))
         .unwrap_or_else(|| panic!("no peer {id} at the end: {end}"))
 }
+
+/// A finished `lcc run ... --trace json`: every line parsed, the last one the `end` event.
+pub struct JsonRun {
+    pub lines: Vec<serde_json::Value>,
+    /// The command line, for failure messages.
+    pub args: Vec<String>,
+}
+
+impl JsonRun {
+    /// Runs `lcc ARGS` (a `run` with `--trace json`), which must exit 0.
+    pub fn new(args: &[&str]) -> JsonRun {
+        let out = lcc(args);
+        assert_eq!(out.code, 0, "lcc {args:?} did not end in success:\n{}\n{}", out.stdout, out.stderr);
+        JsonRun { lines: json_lines(&out.stdout), args: args.iter().map(|a| a.to_string()).collect() }
+    }
+
+    /// The `end` event.
+    pub fn end(&self) -> &serde_json::Value {
+        self.lines.last().expect("an `end` line")
+    }
+
+    /// The actions of every step, in order.
+    pub fn actions(&self) -> Vec<String> {
+        trace_actions(&self.lines)
+    }
+
+    /// The actions that start with `prefix` (`send(h1, h2, `), in order.
+    pub fn matching(&self, prefix: &str) -> Vec<String> {
+        self.actions().into_iter().filter(|a| a.starts_with(prefix)).collect()
+    }
+
+    /// The final report of a peer in the `end` event.
+    pub fn peer(&self, id: &str) -> &serde_json::Value {
+        trace_peer(&self.lines, id)
+    }
+}
