@@ -263,14 +263,7 @@ impl Printer<'_> {
     }
 
     fn notice(&self, notice: &Notice) -> String {
-        let (kind, peer, message) = match notice {
-            Notice::ProviderError { peer, call, reason } => {
-                ("provider-error", peer, format!("constraint `{call}` failed: {reason}"))
-            }
-            Notice::GuardError { peer, detail } => {
-                ("guard-error", peer, format!("run-time error in a guard: {detail}"))
-            }
-        };
+        let (kind, peer, message) = (notice.kind(), notice.peer(), notice.to_string());
         match self.args.trace {
             RunTrace::Json => {
                 format!("{}\n", json!({ "event": kind, "peer": peer.to_string(), "message": message }))

@@ -47,6 +47,33 @@ pub enum Notice {
     GuardError { peer: Value, detail: String },
 }
 
+impl Notice {
+    /// The peer it concerns.
+    pub fn peer(&self) -> &Value {
+        match self {
+            Notice::ProviderError { peer, .. } | Notice::GuardError { peer, .. } => peer,
+        }
+    }
+
+    /// A stable short name (`provider-error`, `guard-error`) for logs and JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Notice::ProviderError { .. } => "provider-error",
+            Notice::GuardError { .. } => "guard-error",
+        }
+    }
+}
+
+/// What happened, without the peer: `constraint `c(x)` failed: why`.
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::ProviderError { call, reason, .. } => write!(f, "constraint `{call}` failed: {reason}"),
+            Notice::GuardError { detail, .. } => write!(f, "run-time error in a guard: {detail}"),
+        }
+    }
+}
+
 /// The solver of one guard evaluation.
 pub struct Solver<'a> {
     pub program: &'a Program,

@@ -27,7 +27,6 @@ pub mod trust;
 
 use crate::abi::Registry;
 use crate::bytecode::{self, Program};
-use crate::solve::Notice;
 use crate::value::Value;
 use crate::vm::{Options, Vm};
 use crate::wire::{value_from_json, value_to_json};
@@ -221,13 +220,13 @@ impl Agent {
         // Listen for one lease before acting: the first reading of the average load then
         // includes every host that was alive, and the first discovery finds them.
         self.announce(&vm);
-        let mut last_announce = Some(Instant::now());
+        let mut last_announce = Instant::now();
         while started.elapsed() < lease && !stop.load(Ordering::Relaxed) {
             self.refresh_directory(&mut vm);
             self.receive(&mut vm, Duration::from_millis(50));
         }
         lock(&self.host).hold_readings_until_next_tick();
-        let mut last_directory = Some(Instant::now());
+        let mut last_directory = Instant::now();
         let mut tick = hostlib::tick_of(now_ms(), (self.config.interval_ms / 2).max(1));
         loop {
             if stop.load(Ordering::Relaxed)
@@ -244,9 +243,9 @@ impl Agent {
                 vm.wake_all();
             }
             // Discovery first, so that what arrives next is judged against fresh roles.
-            if last_directory.is_none_or(|t| t.elapsed() >= (interval / 4).min(Duration::from_millis(50))) {
+            if last_directory.elapsed() >= (interval / 4).min(Duration::from_millis(50)) {
                 self.refresh_directory(&mut vm);
-                last_directory = Some(Instant::now());
+                last_directory = Instant::now();
             }
             self.receive(&mut vm, Duration::ZERO);
             let mut moved = vec![false; self.specs.len()];
@@ -255,14 +254,7 @@ impl Agent {
                     *m = true;
                 }
                 for notice in vm.take_notices() {
-                    let fields = match notice {
-                        Notice::ProviderError { peer, call, reason } => json!({
-                            "peer": peer.to_string(), "text": format!("constraint `{call}` failed: {reason}"),
-                        }),
-                        Notice::GuardError { peer, detail } => json!({
-                            "peer": peer.to_string(), "text": format!("run-time error in a guard: {detail}"),
-                        }),
-                    };
+                    let fields = json!({ "peer": notice.peer().to_string(), "text": notice.to_string() });
                     lock(&self.host).log.event("notice", fields);
                 }
             });
@@ -287,9 +279,9 @@ impl Agent {
             }
             // Announce role changes before the messages that follow them go out: a recipient
             // reads the registry when a message arrives.
-            if roles_changed || last_announce.is_none_or(|t| t.elapsed() >= lease / 3) {
+            if roles_changed || last_announce.elapsed() >= lease / 3 {
                 self.announce(&vm);
-                last_announce = Some(Instant::now());
+                last_announce = Instant::now();
             }
             let outbox = vm.take_outbox();
             if !outbox.is_empty() {
